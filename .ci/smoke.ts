@@ -1,0 +1,51 @@
+/** Smoke test of the compiled binary, run from an empty directory with nothing beside it. */
+import { mkdtempSync, copyFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const binary = resolve(process.argv[2] ?? "dist/homebook");
+const dir = mkdtempSync(join(tmpdir(), "homebook-smoke-"));
+copyFileSync(binary, join(dir, "homebook"));
+
+function fail(message: string): never {
+  console.error(`smoke: FAIL ${message}`);
+  process.exit(1);
+}
+
+const port = 20000 + Math.floor(Math.random() * 20000);
+const child = Bun.spawn([join(dir, "homebook"), "serve"], {
+  cwd: dir,
+  env: { PATH: process.env.PATH ?? "", PORT: String(port), HOST: "127.0.0.1" },
+  stdout: "pipe",
+  stderr: "inherit",
+});
+const base = `http://127.0.0.1:${port}`;
+
+let healthy = false;
+for (let i = 0; i < 100 && !healthy; i++) {
+  await Bun.sleep(100);
+  healthy = await fetch(`${base}/health`).then((r) => r.status === 200, () => false);
+}
+if (!healthy) fail("/health never answered 200");
+console.log("smoke: /health 200");
+
+const opened = await new Promise<boolean>((res) => {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/x`);
+  const timer = setTimeout(() => res(false), 5000);
+  ws.onopen = () => {
+    clearTimeout(timer);
+    ws.close(1000);
+    res(true);
+  };
+  ws.onerror = () => {
+    clearTimeout(timer);
+    res(false);
+  };
+});
+if (!opened) fail("WebSocket upgrade on /ws/x did not open");
+console.log("smoke: /ws/x upgraded");
+
+child.kill("SIGTERM");
+const code = await Promise.race([child.exited, Bun.sleep(10_000).then(() => "timeout" as const)]);
+if (code !== 0) fail(`SIGTERM exit was ${code}, expected 0`);
+console.log("smoke: SIGTERM exited 0");

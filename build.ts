@@ -1,0 +1,17 @@
+/** Builds dist/homebook: one executable with the runtime, the code and the assets inside. */
+import { rmSync } from "node:fs";
+
+rmSync("dist", { recursive: true, force: true });
+const result = await Bun.build({
+  entrypoints: ["src/main.ts"],
+  compile: { outfile: "dist/homebook" },
+  minify: true,
+  bytecode: true,
+  sourcemap: "linked",
+  target: "bun",
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
+console.log("built dist/homebook");

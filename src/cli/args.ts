@@ -1,0 +1,27 @@
+/** Strict option parsing for subcommands: unknown or malformed options become a UsageError. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "../errors.ts";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * Parses `argv` against `options`; `command` names the subcommand in error messages.
+ * @example parseCommandArgs("bots add", argv, { did: { type: "string" } })
+ */
+export function parseCommandArgs<O extends Options>(command: string, argv: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+  } catch (err) {
+    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, "");
+    throw new UsageError(`${command}: ${message}`, `run 'homebook ${command} --help' for the options`);
+  }
+}
+
+/** Reads a required string option or throws a UsageError naming it. */
+export function requireOption(command: string, values: Record<string, unknown>, name: string): string {
+  const value = values[name];
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new UsageError(`${command}: --${name} is required`, `run 'homebook ${command} --help' for the options`);
+  }
+  return value.trim();
+}

@@ -1,0 +1,115 @@
+/** Every Homebook setting: one zod schema over the environment, with defaults and fix hints. */
+import { z } from "zod";
+import { parseCidrList } from "./cidr.ts";
+import { normalizePhoneNumber } from "../store/phone-number.ts";
+
+/** Settings whose values are never printed, not even in error messages. */
+export const SECRET_SETTINGS = new Set([
+  "ELEVENLABS_API_KEY",
+  "DATABASE_PASSWORD",
+  "ADMIN_TOKEN",
+  "MCUBE_AUTH_TOKEN",
+  "MCUBE_API_TOKEN",
+]);
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+function int(def: number, min: number, max: number) {
+  const error = `expected a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error }).default(def);
+}
+
+function url(protocols: readonly string[]) {
+  const error = `expected a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`;
+  return z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, { error });
+}
+
+function phone() {
+  return z.string().refine((v) => normalizePhoneNumber(v) !== undefined, {
+    error: "expected a 10-digit Indian phone number (+91, 91 or 0 prefixes are accepted)",
+  });
+}
+
+const text = () => z.string();
+
+/** One entry per environment variable. Keys are the variable names operators set. */
+export const settingsSchema = z.object({
+  // HTTP server
+  HOST: text().default("0.0.0.0"),
+  PORT: int(7900, 0, 65535), // 0 picks a free port (tests)
+
+  // Original service settings (names and defaults kept)
+  COMPANY_NAME: text().default("Mcube Telecom pvt Limited"),
+  MCUBE_AUDIO_FORMAT: z.enum(["audio/x-mulaw"], { error: 'only "audio/x-mulaw" is supported' }).default("audio/x-mulaw"),
+  MCUBE_SAMPLE_RATE: z.coerce.number().refine((v) => v === 8000, { error: "only 8000 is supported" }).default(8000),
+  AGENT_PHONE_NUMBER: phone().default("7780787875"),
+  MCUBE_WEBSOCKET_URL: url(["ws:", "wss:"]).optional(),
+  MCUBE_WEBSOCKET_BASE_URL: url(["ws:", "wss:"]).optional(),
+
+  // ElevenLabs
+  ELEVENLABS_API_KEY: text().optional(),
+  ELEVENLABS_AGENT_ID: text().optional(),
+  ELEVENLABS_VOICE_ID: text().optional(),
+  ELEVENLABS_MODEL_ID: text().default("eleven_turbo_v2"),
+  ELEVENLABS_BASE_URL: url(["http:", "https:"]).optional(),
+  ELEVENLABS_MAX_CONNECTIONS: int(30, 1, 100_000),
+  ELEVENLABS_QUEUE_TIMEOUT_MS: int(5000, 0, 600_000),
+  SIGNED_URL_REUSE_MS: int(600_000, 0, 900_000),
+
+  // Calls
+  MAX_CONCURRENT_CALLS: int(50, 1, 100_000),
+  MCUBE_AUTH_TOKEN: text().optional(),
+  MCUBE_ALLOWED_IPS: text()
+    .refine((v) => parseCidrList(v).ok, { error: "expected comma-separated IP addresses or CIDR ranges, like 10.0.0.0/8,192.168.1.7" })
+    .optional(),
+  MCUBE_MAX_FRAME_BYTES: int(65_536, 1024, 16 * 1024 * 1024),
+  START_TIMEOUT_MS: int(10_000, 100, 120_000),
+  PLAY_CHUNK_MS: int(100, 20, 1000),
+  DTMF_MESSAGE_TEMPLATE: text().default("The caller pressed {digit}"),
+  MCUBE_TRANSFER_EVENT: text().min(1).default("transfer"),
+  MCUBE_TRANSFER_NUMBER_FIELD: text().min(1).default("number"),
+  MCUBE_TERMINATE_EVENT: text().min(1).default("terminate"),
+
+  // Bot store
+  DATABASE_HOST: text().optional(),
+  DATABASE_PORT: int(3306, 1, 65535),
+  DATABASE_NAME: text().default("mainvoicebot_cluster"),
+  DATABASE_MASTER_NAME: text().default("mainvoicebot_master"),
+  DATABASE_USER: text().default("admin"),
+  DATABASE_PASSWORD: text().optional(),
+  DATABASE_CHARSET: text().default("utf8mb4"),
+  DATABASE_POOL_SIZE: int(10, 1, 1000),
+  DATABASE_CONNECT_TIMEOUT_MS: int(2000, 100, 60_000),
+  DATABASE_QUERY_TIMEOUT_MS: int(2000, 100, 60_000),
+  HOMEBOOK_DB_PATH: text().default("./data/homebook.db"),
+  BOT_DID_QUERY: text().optional(),
+  BOT_CONFIG_QUERY: text().optional(),
+  BOT_CACHE_TTL_MS: int(60_000, 0, 86_400_000),
+  BOT_LOOKUP_TIMEOUT_MS: int(1000, 50, 60_000),
+
+  // Operations
+  ADMIN_TOKEN: text().optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  LOG_FILE: text().default("logs/voicebot.log"),
+  LOG_MAX_BYTES: int(10 * 1024 * 1024, 0, 1024 ** 4),
+  LOG_FILES: int(5, 1, 100),
+  DRAIN_TIMEOUT_MS: int(600_000, 0, 86_400_000),
+  OUTBOX_PATH: text().default("./data/outbox.jsonl"),
+
+  // Outbound calls
+  MCUBE_API_URL: url(["http:", "https:"]).default("https://config.mcube.com/Restmcube-api"),
+  MCUBE_OUTBOUND_PATH: text().min(1).default("outbound-calls-superdash"),
+  MCUBE_API_TOKEN: text().optional(),
+  MCUBE_REFURL: url(["http:", "https:"]).optional(),
+  PUBLIC_WS_BASE_URL: url(["ws:", "wss:"]).optional(),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingName = keyof Settings;
+export type LogLevel = (typeof LOG_LEVELS)[number];

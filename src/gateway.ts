@@ -1,0 +1,69 @@
+/** Composition root of the server: builds the parts from Config and serves them with Bun.serve. */
+import type { Server } from "bun";
+import type { Config } from "./config/index.ts";
+import type { Logger } from "./log/logger.ts";
+import { createApp, type AppOptions, type GatewayStatus } from "./http/app.ts";
+import { startPerformanceMonitor } from "./http/performance.ts";
+import { holdSocket } from "./http/hold-socket.ts";
+import type { SocketData, SocketHandlerFactory } from "./http/socket.ts";
+import { VERSION } from "./version.ts";
+
+export interface GatewayOptions {
+  config: Config;
+  logger: Logger;
+  /** Replaces the default socket handling (tests). */
+  sockets?: SocketHandlerFactory;
+  routes?: AppOptions["routes"];
+}
+
+export interface Gateway {
+  readonly server: Server<SocketData>;
+  readonly port: number;
+  readonly url: string;
+  readonly status: GatewayStatus;
+  /** Closes the listener and every socket. */
+  stop(): Promise<void>;
+}
+
+export async function startGateway({ config, logger, sockets, routes }: GatewayOptions): Promise<Gateway> {
+  const status: GatewayStatus = { startedAt: Date.now(), draining: false, activeCalls: () => 0 };
+  const performance = startPerformanceMonitor();
+  const app = createApp({
+    config,
+    logger,
+    version: VERSION,
+    status,
+    performance,
+    sockets: sockets ?? holdSocket(logger),
+    routes,
+  });
+
+  const server = Bun.serve<SocketData>({
+    hostname: config.host,
+    port: config.port,
+    fetch: (req, srv) => app.fetch(req, srv),
+    websocket: {
+      maxPayloadLength: config.mcube.maxFrameBytes,
+      idleTimeout: 120,
+      perMessageDeflate: false,
+      open: (ws) => ws.data.handler.open(ws),
+      message: (ws, data) => ws.data.handler.message(ws, data),
+      close: (ws, code, reason) => ws.data.handler.close(ws, code, reason),
+      drain: (ws) => ws.data.handler.drain?.(ws),
+    },
+  });
+  const port = server.port ?? config.port;
+  const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
+  logger.info("listening", { host: config.host, port, url, version: VERSION });
+
+  return {
+    server,
+    port,
+    url,
+    status,
+    async stop() {
+      performance.stop();
+      await server.stop(true);
+    },
+  };
+}
