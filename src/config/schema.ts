@@ -38,6 +38,10 @@ function phone() {
 
 const text = () => z.string();
 
+/** Tokens Homebook checks itself must be hard to guess. */
+const token = () =>
+  z.string().min(16, { error: "use at least 16 characters (for example the output of `openssl rand -hex 16`)" });
+
 /** One entry per environment variable. Keys are the variable names operators set. */
 export const settingsSchema = z.object({
   // HTTP server
@@ -64,7 +68,7 @@ export const settingsSchema = z.object({
 
   // Calls
   MAX_CONCURRENT_CALLS: int(50, 1, 100_000),
-  MCUBE_AUTH_TOKEN: text().optional(),
+  MCUBE_AUTH_TOKEN: token().optional(),
   MCUBE_ALLOWED_IPS: text()
     .refine((v) => parseCidrList(v).ok, { error: "expected comma-separated IP addresses or CIDR ranges, like 10.0.0.0/8,192.168.1.7" })
     .optional(),
@@ -94,7 +98,7 @@ export const settingsSchema = z.object({
   BOT_LOOKUP_TIMEOUT_MS: int(1000, 50, 60_000),
 
   // Operations
-  ADMIN_TOKEN: text().optional(),
+  ADMIN_TOKEN: token().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   LOG_FILE: text().default("logs/voicebot.log"),
   LOG_MAX_BYTES: int(10 * 1024 * 1024, 0, 1024 ** 4),

@@ -1,0 +1,176 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, loadConfig, describeSettings } from "../../src/config/index.ts";
+import { parseCidrList, ipAllowed } from "../../src/config/cidr.ts";
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("expected loadConfig to fail");
+}
+
+describe("defaults", () => {
+  test("an empty environment starts with the original service's defaults", () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(7900);
+    expect(c.host).toBe("0.0.0.0");
+    expect(c.companyName).toBe("Mcube Telecom pvt Limited");
+    expect(c.mcube.audioFormat).toBe("audio/x-mulaw");
+    expect(c.mcube.sampleRate).toBe(8000);
+    expect(c.agentPhoneNumber).toBe("7780787875");
+    expect(c.elevenlabs.modelId).toBe("eleven_turbo_v2");
+    expect(c.elevenlabs.baseUrl).toBe("https://api.elevenlabs.io");
+    expect(c.elevenlabs.baseUrlExplicit).toBe(false);
+    expect(c.elevenlabs.maxConnections).toBe(30);
+    expect(c.calls.maxConcurrent).toBe(50);
+    expect(c.database.kind).toBe("sqlite");
+    expect(c.database.sqlitePath).toBe("./data/homebook.db");
+    expect(c.database.name).toBe("mainvoicebot_cluster");
+    expect(c.database.masterName).toBe("mainvoicebot_master");
+    expect(c.database.user).toBe("admin");
+    expect(c.database.charset).toBe("utf8mb4");
+    expect(c.database.port).toBe(3306);
+    expect(c.log.level).toBe("info");
+    expect(c.log.file).toBe("logs/voicebot.log");
+    expect(c.mcube.transferEvent).toBe("transfer");
+    expect(c.mcube.transferNumberField).toBe("number");
+    expect(c.mcube.terminateEvent).toBe("terminate");
+    expect(c.mcube.playChunkMs).toBe(100);
+    expect(c.mcube.maxFrameBytes).toBe(65536);
+    expect(c.mcube.apiUrl).toBe("https://config.mcube.com/Restmcube-api");
+    expect(c.mcube.outboundPath).toBe("outbound-calls-superdash");
+  });
+
+  test("the config is frozen all the way down", () => {
+    const c = loadConfig({});
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.elevenlabs)).toBe(true);
+    expect(() => {
+      (c as { port: number }).port = 1;
+    }).toThrow();
+  });
+
+  test("values are read and typed; empty strings count as unset", () => {
+    const c = loadConfig({
+      PORT: "8080",
+      MAX_CONCURRENT_CALLS: "7",
+      DATABASE_HOST: "db.internal",
+      ELEVENLABS_BASE_URL: "https://api.eu.residency.elevenlabs.io/",
+      ELEVENLABS_API_KEY: "sk_live",
+      ELEVENLABS_AGENT_ID: "agent_1",
+      AGENT_PHONE_NUMBER: "+91 98765-43210",
+      COMPANY_NAME: "",
+      MCUBE_ALLOWED_IPS: "10.0.0.0/8, 192.168.1.7",
+    });
+    expect(c.port).toBe(8080);
+    expect(c.calls.maxConcurrent).toBe(7);
+    expect(c.database.kind).toBe("mysql");
+    expect(c.elevenlabs.baseUrl).toBe("https://api.eu.residency.elevenlabs.io");
+    expect(c.elevenlabs.baseUrlExplicit).toBe(true);
+    expect(c.agentPhoneNumber).toBe("9876543210");
+    expect(c.companyName).toBe("Mcube Telecom pvt Limited");
+    expect(c.mcube.allowedIps).toHaveLength(2);
+  });
+});
+
+describe("invalid settings", () => {
+  test("every problem is listed at once", () => {
+    const problems = problemsOf({
+      PORT: "70000",
+      MAX_CONCURRENT_CALLS: "lots",
+      ELEVENLABS_MAX_CONNECTIONS: "2.5",
+      ELEVENLABS_BASE_URL: "not a url",
+      MCUBE_API_URL: "ftp://example.test",
+      LOG_LEVEL: "verbose",
+      AGENT_PHONE_NUMBER: "12345",
+      MCUBE_ALLOWED_IPS: "10.0.0.0/33",
+      PUBLIC_WS_BASE_URL: "http://wrong-scheme.test",
+    });
+    const names = problems.map((p) => p.split(":")[0]);
+    expect(names.sort()).toEqual(
+      [
+        "AGENT_PHONE_NUMBER",
+        "ELEVENLABS_BASE_URL",
+        "ELEVENLABS_MAX_CONNECTIONS",
+        "LOG_LEVEL",
+        "MAX_CONCURRENT_CALLS",
+        "MCUBE_ALLOWED_IPS",
+        "MCUBE_API_URL",
+        "PORT",
+        "PUBLIC_WS_BASE_URL",
+      ].sort(),
+    );
+  });
+
+  test("each message says what is expected and what was given", () => {
+    const [port] = problemsOf({ PORT: "-1" });
+    expect(port).toBe('PORT: expected a whole number from 0 to 65535, got "-1"');
+    const [level] = problemsOf({ LOG_LEVEL: "loud" });
+    expect(level).toContain("expected one of debug, info, warn, error");
+  });
+
+  test("cross-setting problems are listed with the field problems", () => {
+    const problems = problemsOf({ ELEVENLABS_API_KEY: "sk_x", PORT: "x" });
+    expect(problems.some((p) => p.startsWith("PORT:"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("ELEVENLABS_AGENT_ID is required"))).toBe(true);
+  });
+
+  test("the error message tells the operator where to fix it", () => {
+    try {
+      loadConfig({ PORT: "x" });
+    } catch (err) {
+      expect((err as Error).message).toContain("1 configuration problem:");
+      expect((err as Error).message).toContain("Set these in .env or the environment");
+    }
+  });
+});
+
+describe("secrets", () => {
+  const secret = "sk_live_DO_NOT_PRINT_123456";
+
+  test("secret values never appear in error messages, even when the secret is the bad value", () => {
+    let message = "";
+    try {
+      loadConfig({ ADMIN_TOKEN: "short-secret", MCUBE_AUTH_TOKEN: "tiny-secret", ELEVENLABS_API_KEY: secret, PORT: "x" });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain("ADMIN_TOKEN: use at least 16 characters");
+    expect(message).toContain("MCUBE_AUTH_TOKEN: use at least 16 characters");
+    expect(message).toContain("(value hidden)");
+    expect(message).not.toContain("short-secret");
+    expect(message).not.toContain("tiny-secret");
+    expect(message).not.toContain(secret);
+  });
+
+  test("describeSettings shows secrets only as set/unset", () => {
+    const shown = describeSettings({ ELEVENLABS_API_KEY: secret, ELEVENLABS_AGENT_ID: "agent_1", ADMIN_TOKEN: secret });
+    expect(JSON.stringify(shown)).not.toContain(secret);
+    expect(shown.ELEVENLABS_API_KEY).toBe("set");
+    expect(shown.MCUBE_API_TOKEN).toBe("unset");
+    expect(shown.ELEVENLABS_AGENT_ID).toBe("agent_1");
+  });
+});
+
+describe("CIDR allow-list", () => {
+  test("addresses inside and outside ranges, IPv4, IPv6 and mapped IPv4", () => {
+    const { cidrs, ok } = parseCidrList("10.0.0.0/8,192.168.1.7,2001:db8::/32");
+    expect(ok).toBe(true);
+    expect(ipAllowed("10.20.30.40", cidrs)).toBe(true);
+    expect(ipAllowed("11.0.0.1", cidrs)).toBe(false);
+    expect(ipAllowed("192.168.1.7", cidrs)).toBe(true);
+    expect(ipAllowed("192.168.1.8", cidrs)).toBe(false);
+    expect(ipAllowed("::ffff:10.1.2.3", cidrs)).toBe(true);
+    expect(ipAllowed("2001:db8:1::5", cidrs)).toBe(true);
+    expect(ipAllowed("2001:db9::5", cidrs)).toBe(false);
+    expect(ipAllowed("garbage", cidrs)).toBe(false);
+  });
+
+  test("bad entries are reported", () => {
+    expect(parseCidrList("1.2.3.4/40,::1,bogus").invalid).toEqual(["1.2.3.4/40", "bogus"]);
+    expect(parseCidrList("").ok).toBe(false);
+  });
+});
