@@ -1,33 +1,14 @@
-/** Prometheus metrics: counters, gauges and histograms with labels, rendered in the text exposition format. */
+/** Prometheus metrics on prom-client, behind the small call signatures every module uses. */
+import * as prom from "prom-client";
 
 export type Labels = Record<string, string | number>;
 
-interface Metric {
-  readonly name: string;
-  render(): string;
-  reset(): void;
-}
-
-function labelKey(labelNames: readonly string[], labels: Labels | undefined): string {
-  if (labelNames.length === 0) return "";
-  return labelNames.map((n) => String(labels?.[n] ?? "")).join("\u0000");
-}
-
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-}
-
-function formatLabels(labelNames: readonly string[], key: string, extra?: [string, string]): string {
-  const values = key === "" ? [] : key.split("\u0000");
-  const pairs = labelNames.map((n, i) => `${n}="${escapeLabel(values[i] ?? "")}"`);
-  if (extra) pairs.push(`${extra[0]}="${escapeLabel(extra[1])}"`);
-  return pairs.length ? `{${pairs.join(",")}}` : "";
-}
-
-function formatNumber(v: number): string {
-  if (v === Infinity) return "+Inf";
-  if (v === -Infinity) return "-Inf";
-  return String(v);
+/** One stored series of a prom-client metric (its `hashMap` values; pinned by test/ops/metrics.test.ts). */
+interface PromSeries {
+  labels: Record<string, string | number>;
+  value?: number;
+  sum?: number;
+  count?: number;
 }
 
 interface MetricOptions {
@@ -37,65 +18,85 @@ interface MetricOptions {
   registry?: Registry;
 }
 
-abstract class LabelledMetric implements Metric {
-  readonly name: string;
-  readonly help: string;
-  readonly labelNames: readonly string[];
-  protected abstract readonly type: string;
-
-  constructor(options: MetricOptions) {
-    this.name = options.name;
-    this.help = options.help;
-    this.labelNames = options.labelNames ?? [];
-    (options.registry ?? metrics).register(this);
-  }
-
-  protected header(): string {
-    return `# HELP ${this.name} ${this.help.replace(/\n/g, " ")}\n# TYPE ${this.name} ${this.type}\n`;
-  }
-
-  abstract render(): string;
-  abstract reset(): void;
+interface HistogramOptions extends MetricOptions {
+  /** Upper bounds, ascending. */
+  buckets: readonly number[];
 }
 
-export class Counter extends LabelledMetric {
-  protected readonly type = "counter";
-  private readonly values = new Map<string, number>();
+/** Keeps only declared label names, so a stray label never throws on a call's path. */
+function cleanLabels(labelNames: readonly string[], labels: Labels | undefined): Labels | undefined {
+  if (!labels || labelNames.length === 0) return undefined;
+  const out: Labels = {};
+  for (const name of labelNames) {
+    const value = labels[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+/** The series matching `labels` exactly, read synchronously (prom-client's own get() is async). */
+function findSeries(metric: unknown, labelNames: readonly string[], labels: Labels | undefined): PromSeries | undefined {
+  const wanted = cleanLabels(labelNames, labels) ?? {};
+  const series = Object.values((metric as { hashMap: Record<string, PromSeries> }).hashMap ?? {});
+  return series.find((s) =>
+    labelNames.every((n) => (s.labels[n] === undefined ? "" : String(s.labels[n])) === (wanted[n] === undefined ? "" : String(wanted[n]))),
+  );
+}
+
+export class Counter {
+  readonly name: string;
+  readonly labelNames: readonly string[];
+  private readonly inner: prom.Counter<string>;
+
+  constructor({ name, help, labelNames = [], registry = metrics }: MetricOptions) {
+    this.name = name;
+    this.labelNames = labelNames;
+    this.inner = new prom.Counter({ name, help, labelNames: [...labelNames], registers: [registry.prom] });
+  }
 
   /** Adds `value` (default 1). */
   inc(labels?: Labels, value = 1): void {
-    const key = labelKey(this.labelNames, labels);
-    this.values.set(key, (this.values.get(key) ?? 0) + value);
+    const clean = cleanLabels(this.labelNames, labels);
+    if (clean) this.inner.inc(clean, value);
+    else this.inner.inc(value);
   }
 
   get(labels?: Labels): number {
-    return this.values.get(labelKey(this.labelNames, labels)) ?? 0;
-  }
-
-  render(): string {
-    let out = this.header();
-    if (this.values.size === 0 && this.labelNames.length === 0) out += `${this.name} 0\n`;
-    for (const [key, v] of this.values) out += `${this.name}${formatLabels(this.labelNames, key)} ${formatNumber(v)}\n`;
-    return out;
-  }
-
-  reset(): void {
-    this.values.clear();
+    return findSeries(this.inner, this.labelNames, labels)?.value ?? 0;
   }
 }
 
-export class Gauge extends LabelledMetric {
-  protected readonly type = "gauge";
-  private readonly values = new Map<string, number>();
+export class Gauge {
+  readonly name: string;
+  readonly labelNames: readonly string[];
+  private readonly inner: prom.Gauge<string>;
   private collector: (() => number) | undefined;
 
+  constructor({ name, help, labelNames = [], registry = metrics }: MetricOptions) {
+    this.name = name;
+    this.labelNames = labelNames;
+    const self = this;
+    this.inner = new prom.Gauge({
+      name,
+      help,
+      labelNames: [...labelNames],
+      registers: [registry.prom],
+      collect() {
+        if (self.collector) this.set(self.collector());
+      },
+    });
+  }
+
   set(labels: Labels | undefined, value: number): void {
-    this.values.set(labelKey(this.labelNames, labels), value);
+    const clean = cleanLabels(this.labelNames, labels);
+    if (clean) this.inner.set(clean, value);
+    else this.inner.set(value);
   }
 
   inc(labels?: Labels, value = 1): void {
-    const key = labelKey(this.labelNames, labels);
-    this.values.set(key, (this.values.get(key) ?? 0) + value);
+    const clean = cleanLabels(this.labelNames, labels);
+    if (clean) this.inner.inc(clean, value);
+    else this.inner.inc(value);
   }
 
   dec(labels?: Labels, value = 1): void {
@@ -104,100 +105,67 @@ export class Gauge extends LabelledMetric {
 
   get(labels?: Labels): number {
     if (this.collector) return this.collector();
-    return this.values.get(labelKey(this.labelNames, labels)) ?? 0;
+    return findSeries(this.inner, this.labelNames, labels)?.value ?? 0;
   }
 
   /** Reads the value at scrape time instead (unlabelled gauges only). */
   collect(read: () => number): void {
     this.collector = read;
   }
-
-  render(): string {
-    let out = this.header();
-    if (this.collector) return `${out}${this.name} ${formatNumber(this.collector())}\n`;
-    if (this.values.size === 0 && this.labelNames.length === 0) out += `${this.name} 0\n`;
-    for (const [key, v] of this.values) out += `${this.name}${formatLabels(this.labelNames, key)} ${formatNumber(v)}\n`;
-    return out;
-  }
-
-  reset(): void {
-    this.values.clear();
-  }
 }
 
-interface HistogramOptions extends MetricOptions {
-  /** Upper bounds, ascending. */
-  buckets: readonly number[];
-}
-
-export class Histogram extends LabelledMetric {
-  protected readonly type = "histogram";
+export class Histogram {
+  readonly name: string;
+  readonly labelNames: readonly string[];
   readonly buckets: readonly number[];
-  private readonly series = new Map<string, { counts: Float64Array; sum: number; count: number }>();
+  private readonly inner: prom.Histogram<string>;
 
-  constructor(options: HistogramOptions) {
-    super(options);
-    this.buckets = [...options.buckets].sort((a, b) => a - b);
+  constructor({ name, help, labelNames = [], buckets, registry = metrics }: HistogramOptions) {
+    this.name = name;
+    this.labelNames = labelNames;
+    this.buckets = [...buckets].sort((a, b) => a - b);
+    this.inner = new prom.Histogram({ name, help, labelNames: [...labelNames], buckets: [...this.buckets], registers: [registry.prom] });
   }
 
   observe(labels: Labels | undefined, value: number): void {
-    const key = labelKey(this.labelNames, labels);
-    let s = this.series.get(key);
-    if (!s) {
-      s = { counts: new Float64Array(this.buckets.length), sum: 0, count: 0 };
-      this.series.set(key, s);
-    }
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
-    s.sum += value;
-    s.count++;
+    const clean = cleanLabels(this.labelNames, labels);
+    if (clean) this.inner.observe(clean, value);
+    else this.inner.observe(value);
   }
 
   /** Observation count and sum for one label set. */
   get(labels?: Labels): { count: number; sum: number } {
-    const s = this.series.get(labelKey(this.labelNames, labels));
+    const s = findSeries(this.inner, this.labelNames, labels);
     return { count: s?.count ?? 0, sum: s?.sum ?? 0 };
-  }
-
-  render(): string {
-    let out = this.header();
-    for (const [key, s] of this.series) {
-      this.buckets.forEach((b, i) => {
-        out += `${this.name}_bucket${formatLabels(this.labelNames, key, ["le", formatNumber(b)])} ${s.counts[i]}\n`;
-      });
-      out += `${this.name}_bucket${formatLabels(this.labelNames, key, ["le", "+Inf"])} ${s.count}\n`;
-      out += `${this.name}_sum${formatLabels(this.labelNames, key)} ${formatNumber(s.sum)}\n`;
-      out += `${this.name}_count${formatLabels(this.labelNames, key)} ${s.count}\n`;
-    }
-    return out;
-  }
-
-  reset(): void {
-    this.series.clear();
   }
 }
 
 export class Registry {
-  private readonly byName = new Map<string, Metric>();
-
-  register(metric: Metric): void {
-    if (this.byName.has(metric.name)) throw new Error(`metric ${metric.name} is registered twice`);
-    this.byName.set(metric.name, metric);
-  }
+  /** The prom-client registry underneath (for prom-client's own helpers). */
+  readonly prom = new prom.Registry();
 
   /** The whole registry in the Prometheus text exposition format (version 0.0.4). */
-  render(): string {
-    return [...this.byName.values()].map((m) => m.render()).join("");
+  render(): Promise<string> {
+    return this.prom.metrics();
   }
 
   resetAll(): void {
-    for (const m of this.byName.values()) m.reset();
+    this.prom.resetMetrics();
   }
 
-  readonly contentType = "text/plain; version=0.0.4; charset=utf-8";
+  readonly contentType: string = this.prom.contentType;
 }
 
 /** The process-wide registry every module declares its metrics in. */
 export const metrics = new Registry();
+
+let processMetricsOn = false;
+/** Adds prom-client's process metrics (CPU, memory, open fds, event-loop lag) to `metrics`; once per process. */
+export function collectProcessMetrics(): void {
+  if (processMetricsOn) return;
+  processMetricsOn = true;
+  prom.collectDefaultMetrics({ register: metrics.prom, prefix: "homebook_" });
+}
 
 /** Millisecond buckets for latencies from sub-millisecond to several seconds. */
 export const LATENCY_BUCKETS_MS = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
