@@ -1,0 +1,26 @@
+/** Small helpers shared by both SQL drivers: parameter binding and error classification. */
+
+/** Values as both drivers bind them: undefined → NULL, booleans → 0/1. */
+export function bindableParams(params: unknown[] | undefined): unknown[] {
+  if (!params) return [];
+  return params.map((p) => (p === undefined ? null : typeof p === "boolean" ? (p ? 1 : 0) : p));
+}
+
+/** True for a primary-key or unique-key violation in either dialect. */
+export function isDuplicateKeyError(err: unknown): boolean {
+  const e = err as { code?: unknown; errno?: unknown } | undefined;
+  const code = String(e?.code ?? "");
+  return code === "ER_DUP_ENTRY" || e?.errno === 1062 || code.startsWith("SQLITE_CONSTRAINT_PRIMARYKEY") || code.startsWith("SQLITE_CONSTRAINT_UNIQUE");
+}
+
+/** True when the database or a table is missing: the fix is `homebook db migrate`. */
+export function isMissingSchemaError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  const code = String(e?.code ?? "");
+  return code === "ER_BAD_DB_ERROR" || code === "ER_NO_SUCH_TABLE" || /no such table/i.test(String(e?.message ?? ""));
+}
+
+/** The UTC time as both dialects store it in DATETIME/TEXT columns: "2025-01-31 23:59:59". */
+export function sqlTimestamp(date = new Date()): string {
+  return date.toISOString().slice(0, 19).replace("T", " ");
+}

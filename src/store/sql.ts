@@ -1,0 +1,31 @@
+/** The SQL seam of the store: one small interface over bun:sqlite and mysql2 pools, and how to open them. */
+import type { Config } from "../config/index.ts";
+import type { Logger } from "../log/logger.ts";
+import { openMysqlDatabases } from "./mysql-database.ts";
+import { openSqliteDatabases } from "./sqlite-database.ts";
+
+export interface SqlDatabase {
+  readonly dialect: "sqlite" | "mysql";
+  /** '?' placeholders in both dialects. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  execute(sql: string, params?: unknown[]): Promise<{ affectedRows: number; insertId?: number }>;
+  close(): Promise<void>;
+}
+
+/** The master database (DIDs, businesses) and the cluster database (bots). SQLite: master === cluster (one file). */
+export interface Databases {
+  master: SqlDatabase;
+  cluster: SqlDatabase;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the configured store: MySQL pools when DATABASE_HOST is set (lazy: nothing connects until the
+ * first query, so a database outage never stops the gateway from starting), else the SQLite file at
+ * HOMEBOOK_DB_PATH, created and migrated on open.
+ */
+export async function openDatabases(config: Config, logger: Logger): Promise<Databases> {
+  return config.database.kind === "mysql"
+    ? openMysqlDatabases(config.database, logger)
+    : openSqliteDatabases(config.database.sqlitePath, logger);
+}
