@@ -1,0 +1,143 @@
+/** General rational-ratio polyphase FIR resampler (8 kHz ↔ 22.05/24/44.1/48 kHz). */
+
+import { designLowpass, kaiserBeta, kaiserLength } from "./filter-design.ts";
+import type { StreamResampler } from "./resampler.ts";
+
+/**
+ * Filter spec shared by every rate pair: 8 kHz is always one side, so the filter keeps
+ * 0–3.4 kHz (the telephone band) and stops everything from 4.6 kHz on, which is where the
+ * first image of a 3.4 kHz tone lands. The transition is symmetric around 4 kHz.
+ */
+export const PASSBAND_HZ = 3400;
+export const STOPBAND_HZ = 4600;
+export const STOPBAND_DB = 90;
+export const KAISER_BETA = kaiserBeta(STOPBAND_DB);
+
+export interface PolyphaseTable {
+  readonly inputRate: number;
+  readonly outputRate: number;
+  /** Interpolation factor L and decimation factor M: output rate = input rate · L / M. */
+  readonly up: number;
+  readonly down: number;
+  /** Taps per phase. */
+  readonly tapsPerPhase: number;
+  /** up × tapsPerPhase coefficients, phase-major, oldest input first within a phase. */
+  readonly coefficients: Float64Array;
+  /** Prototype filter (for design checks), at rate inputRate · up. */
+  readonly prototype: Float64Array;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+const tables = new Map<string, PolyphaseTable>();
+
+/** Build (once per rate pair, then cached) the polyphase coefficient table. */
+export function polyphaseTable(inputRate: number, outputRate: number): PolyphaseTable {
+  const key = `${inputRate}:${outputRate}`;
+  const cached = tables.get(key);
+  if (cached) return cached;
+  const g = gcd(inputRate, outputRate);
+  const up = outputRate / g;
+  const down = inputRate / g;
+  const prototypeRate = inputRate * up;
+  const tapsPerPhase = Math.ceil(kaiserLength(STOPBAND_DB, STOPBAND_HZ - PASSBAND_HZ, prototypeRate) / up);
+  const length = tapsPerPhase * up;
+  const prototype = designLowpass({
+    sampleRate: prototypeRate,
+    cutoffHz: (PASSBAND_HZ + STOPBAND_HZ) / 2,
+    length,
+    beta: KAISER_BETA,
+    gain: up,
+  });
+  // Phase p holds prototype taps p, p+L, p+2L, …; stored reversed so the inner loop walks
+  // coefficients and input forward together.
+  const coefficients = new Float64Array(length);
+  for (let p = 0; p < up; p++) {
+    for (let k = 0; k < tapsPerPhase; k++) coefficients[p * tapsPerPhase + (tapsPerPhase - 1 - k)] = prototype[p + k * up]!;
+  }
+  const table: PolyphaseTable = { inputRate, outputRate, up, down, tapsPerPhase, coefficients, prototype };
+  tables.set(key, table);
+  return table;
+}
+
+/** Round and clamp a filter output to a 16-bit sample. */
+export function toInt16(value: number): number {
+  return value >= 32767 ? 32767 : value <= -32768 ? -32768 : Math.round(value);
+}
+
+export class PolyphaseResampler implements StreamResampler {
+  readonly inputRate: number;
+  readonly outputRate: number;
+  private readonly table: PolyphaseTable;
+  private readonly stepWhole: number;
+  private readonly stepFraction: number;
+  /** History (tapsPerPhase − 1 samples) followed by the current input. */
+  private buffer: Float64Array;
+  private filled = 0;
+  /** Buffer index of the newest input sample the next output uses. */
+  private position = 0;
+  /** Polyphase branch of the next output (0 … up − 1). */
+  private phase = 0;
+
+  constructor(table: PolyphaseTable) {
+    this.table = table;
+    this.inputRate = table.inputRate;
+    this.outputRate = table.outputRate;
+    this.stepWhole = Math.floor(table.down / table.up);
+    this.stepFraction = table.down % table.up;
+    this.buffer = new Float64Array(table.tapsPerPhase + 4096);
+    this.reset();
+  }
+
+  reset(): void {
+    const history = this.table.tapsPerPhase - 1;
+    this.buffer.fill(0, 0, history);
+    this.filled = history;
+    this.position = history;
+    this.phase = 0;
+  }
+
+  process(input: Int16Array): Int16Array {
+    const { up, down, tapsPerPhase, coefficients } = this.table;
+    const needed = this.filled + input.length;
+    if (needed > this.buffer.length) {
+      const grown = new Float64Array(needed + 4096);
+      grown.set(this.buffer.subarray(0, this.filled));
+      this.buffer = grown;
+    }
+    const buffer = this.buffer;
+    for (let i = 0; i < input.length; i++) buffer[this.filled + i] = input[i]!;
+    this.filled = needed;
+
+    const available = needed - 1 - this.position;
+    const count = available < 0 ? 0 : Math.floor(((available + 1) * up - this.phase + down - 1) / down);
+    const output = new Int16Array(count);
+    let position = this.position;
+    let phase = this.phase;
+    const stepWhole = this.stepWhole;
+    const stepFraction = this.stepFraction;
+    for (let n = 0; n < count; n++) {
+      const start = position - tapsPerPhase + 1;
+      const offset = phase * tapsPerPhase;
+      let sum = 0;
+      for (let k = 0; k < tapsPerPhase; k++) sum += coefficients[offset + k]! * buffer[start + k]!;
+      output[n] = toInt16(sum);
+      position += stepWhole;
+      phase += stepFraction;
+      if (phase >= up) {
+        phase -= up;
+        position++;
+      }
+    }
+    // Keep only the history the next output needs.
+    const keepFrom = Math.min(position - tapsPerPhase + 1, needed);
+    buffer.copyWithin(0, keepFrom, needed);
+    this.filled = needed - keepFrom;
+    this.position = position - keepFrom;
+    this.phase = phase;
+    return output;
+  }
+}

@@ -1,0 +1,51 @@
+/** Streaming sample-rate conversion between 8 kHz telephony audio and agent rates. */
+
+import { PolyphaseResampler, polyphaseTable } from "./polyphase-resampler.ts";
+
+/** One direction of one call: filter state carries across `process` calls. */
+export interface StreamResampler {
+  readonly inputRate: number;
+  readonly outputRate: number;
+  /**
+   * Convert the next piece of the stream. Any chunk size works; feeding 20 ms pieces gives the
+   * same samples as feeding one buffer. The returned array belongs to the caller.
+   */
+  process(input: Int16Array): Int16Array;
+  /** Forget filter history (barge-in only: never on a timer, it cuts words). */
+  reset(): void;
+}
+
+/** Rates the gateway bridges to and from 8 kHz. */
+export const SUPPORTED_RATES = [8000, 16_000, 22_050, 24_000, 44_100, 48_000] as const;
+
+class IdentityResampler implements StreamResampler {
+  constructor(
+    readonly inputRate: number,
+    readonly outputRate: number,
+  ) {}
+  process(input: Int16Array): Int16Array {
+    return input.slice();
+  }
+  reset(): void {}
+}
+
+function checkRate(rate: number, role: string): void {
+  if (!(SUPPORTED_RATES as readonly number[]).includes(rate)) {
+    throw new RangeError(`unsupported ${role} sample rate ${rate} Hz: expected one of ${SUPPORTED_RATES.join(", ")}`);
+  }
+}
+
+/**
+ * A streaming resampler between 8000 Hz and any supported agent rate (either direction).
+ * Filter tables are built once per rate pair and shared between calls.
+ * @example const up = createResampler(8000, 16000); const pcm16k = up.process(pcm8kFrame);
+ */
+export function createResampler(inputRate: number, outputRate: number): StreamResampler {
+  checkRate(inputRate, "input");
+  checkRate(outputRate, "output");
+  if (inputRate === outputRate) return new IdentityResampler(inputRate, outputRate);
+  if (inputRate !== 8000 && outputRate !== 8000) {
+    throw new RangeError(`unsupported rate pair ${inputRate} → ${outputRate} Hz: one side must be 8000 Hz`);
+  }
+  return new PolyphaseResampler(polyphaseTable(inputRate, outputRate));
+}
