@@ -1,0 +1,193 @@
+/** SQL for call records: idempotent writes keyed by session_id, and the admin API's reads. */
+import { END_REASONS, type CallRecord, type EndReason, type TranscriptTurn } from "../call/call-record.ts";
+import { HomebookError } from "../errors.ts";
+import { normalizePhoneNumber } from "./phone-number.ts";
+import type { SqlDatabase } from "./sql.ts";
+
+/** Turns per INSERT statement (6 parameters each), well under both dialects' placeholder limits. */
+const TRANSCRIPT_ROWS_PER_STATEMENT = 200;
+
+const RECORD_COLUMNS = [
+  ["session_id", "sessionId"],
+  ["call_id", "callId"],
+  ["stream_id", "streamId"],
+  ["did", "did"],
+  ["bot_id", "botId"],
+  ["business_id", "businessId"],
+  ["agent_id", "agentId"],
+  ["conversation_id", "conversationId"],
+  ["customer_number", "customerNumber"],
+  ["started_at", "startedAt"],
+  ["agent_connected_at", "agentConnectedAt"],
+  ["first_agent_audio_at", "firstAgentAudioAt"],
+  ["ended_at", "endedAt"],
+  ["duration_ms", "durationMs"],
+  ["end_reason", "endReason"],
+  ["transfer_to", "transferTo"],
+  ["frames_in", "framesIn"],
+  ["frames_out", "framesOut"],
+  ["interruptions", "interruptions"],
+  ["error_detail", "errorDetail"],
+] as const satisfies readonly (readonly [string, keyof CallRecord])[];
+
+const NUMERIC_FIELDS = new Set<keyof CallRecord>([
+  "startedAt", "agentConnectedAt", "firstAgentAudioAt", "endedAt", "durationMs", "framesIn", "framesOut", "interruptions",
+]);
+const PHONE_FIELDS = new Set<keyof CallRecord>(["did", "customerNumber", "transferTo"]);
+/** Column widths of the MySQL schema: longer text is cut rather than rejected. */
+const MAX_CHARS: Partial<Record<keyof CallRecord, number>> = {
+  sessionId: 128, callId: 128, streamId: 128, did: 32, botId: 64, businessId: 64, agentId: 128,
+  conversationId: 128, customerNumber: 32, transferTo: 32, endReason: 32, errorDetail: 8000,
+};
+
+function insertIgnore(db: SqlDatabase): string {
+  return db.dialect === "mysql" ? "INSERT IGNORE INTO" : "INSERT OR IGNORE INTO";
+}
+
+function columnValue(record: CallRecord, field: keyof CallRecord): unknown {
+  let value = record[field];
+  if (value === undefined || value === null) return null;
+  if (PHONE_FIELDS.has(field)) value = normalizePhoneNumber(String(value)) ?? String(value);
+  const max = MAX_CHARS[field];
+  if (typeof value === "string" && max !== undefined && value.length > max) value = value.slice(0, max);
+  return value;
+}
+
+/**
+ * Writes one finished call and its transcript. Safe to repeat: rows that already exist are ignored.
+ * The transcript goes first, so a record that is visible always has its whole transcript.
+ */
+export async function insertCallRecord(db: SqlDatabase, record: CallRecord, transcript: readonly TranscriptTurn[]): Promise<void> {
+  const sessionId = columnValue(record, "sessionId");
+  for (let start = 0; start < transcript.length; start += TRANSCRIPT_ROWS_PER_STATEMENT) {
+    const turns = transcript.slice(start, start + TRANSCRIPT_ROWS_PER_STATEMENT);
+    const params: unknown[] = [];
+    turns.forEach((t, i) => params.push(sessionId, start + i, t.role, t.text, Math.max(0, Math.round(t.offsetMs)), t.eventId ?? null));
+    await db.execute(
+      `${insertIgnore(db)} call_transcripts (session_id, seq, role, text, offset_ms, event_id) VALUES ${turns.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")}`,
+      params,
+    );
+  }
+  const columns = RECORD_COLUMNS.map(([column]) => column);
+  const params = RECORD_COLUMNS.map(([, field]) => columnValue(record, field));
+  await db.execute(
+    `${insertIgnore(db)} call_records (${columns.join(", ")}, recorded_at) VALUES (${columns.map(() => "?").join(", ")}, ?)`,
+    [...params, Date.now()],
+  );
+}
+
+/** A finished call as the admin API returns it. */
+export interface StoredCall extends CallRecord {
+  transcript?: TranscriptTurn[];
+}
+
+function rowToRecord(row: Record<string, unknown>): CallRecord {
+  const out: Record<string, unknown> = {};
+  for (const [column, field] of RECORD_COLUMNS) {
+    const value = row[column];
+    if (value === null || value === undefined) continue;
+    out[field] = NUMERIC_FIELDS.has(field) ? Number(value) : String(value);
+  }
+  return out as unknown as CallRecord;
+}
+
+/** One finished call with its transcript, or undefined. */
+export async function selectCall(db: SqlDatabase, sessionId: string): Promise<StoredCall | undefined> {
+  const rows = await db.query(`SELECT * FROM call_records WHERE session_id = ?`, [sessionId]);
+  if (rows.length === 0) return undefined;
+  const turns = await db.query<{ role: string; text: string; offset_ms: unknown; event_id: unknown }>(
+    "SELECT role, text, offset_ms, event_id FROM call_transcripts WHERE session_id = ? ORDER BY seq",
+    [sessionId],
+  );
+  return {
+    ...rowToRecord(rows[0]!),
+    transcript: turns.map((t) => ({
+      role: t.role === "agent" ? "agent" : "user",
+      text: String(t.text),
+      offsetMs: Number(t.offset_ms),
+      ...(t.event_id === null || t.event_id === undefined ? {} : { eventId: Number(t.event_id) }),
+    })),
+  };
+}
+
+export interface CallListFilter {
+  /** Calls that ended at or after this epoch ms. */
+  since?: number;
+  /** Calls that ended before this epoch ms. */
+  until?: number;
+  /** 10-digit DID (any accepted spelling; normalized here). */
+  did?: string;
+  endReason?: EndReason;
+  /** 1–500, default 50. */
+  limit?: number;
+  /** From a previous page's nextCursor. */
+  cursor?: string;
+}
+
+export interface CallPage {
+  calls: CallRecord[];
+  /** Pass as `cursor` for the next (older) page; absent on the last page. */
+  nextCursor?: string;
+}
+
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 500;
+
+/** An opaque cursor: the (ended_at, session_id) of the last call on a page. */
+export function encodeCursor(endedAt: number, sessionId: string): string {
+  return Buffer.from(JSON.stringify([endedAt, sessionId])).toString("base64url");
+}
+
+export function decodeCursor(cursor: string): { endedAt: number; sessionId: string } {
+  try {
+    const [endedAt, sessionId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
+    if (typeof endedAt === "number" && Number.isFinite(endedAt) && typeof sessionId === "string") return { endedAt, sessionId };
+  } catch {
+    // fall through to the error below
+  }
+  throw new HomebookError("invalid_input", "cursor is not one this server returned: pass next_cursor from the previous page unchanged");
+}
+
+/** Finished calls, newest first, one page at a time (keyset pagination: stable while calls are added). */
+export async function selectCalls(db: SqlDatabase, filter: CallListFilter = {}): Promise<CallPage> {
+  const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new HomebookError("invalid_input", `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
+  }
+  if (filter.endReason !== undefined && !END_REASONS.includes(filter.endReason)) {
+    throw new HomebookError("invalid_input", `end_reason must be one of ${END_REASONS.join(", ")}`);
+  }
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.since !== undefined) {
+    where.push("ended_at >= ?");
+    params.push(filter.since);
+  }
+  if (filter.until !== undefined) {
+    where.push("ended_at < ?");
+    params.push(filter.until);
+  }
+  if (filter.did !== undefined) {
+    const did = normalizePhoneNumber(filter.did);
+    if (!did) throw new HomebookError("invalid_input", "did must be a 10-digit Indian phone number (+91, 91 or 0 prefixes are accepted)");
+    where.push("did = ?");
+    params.push(did);
+  }
+  if (filter.endReason !== undefined) {
+    where.push("end_reason = ?");
+    params.push(filter.endReason);
+  }
+  if (filter.cursor !== undefined) {
+    const after = decodeCursor(filter.cursor);
+    where.push("(ended_at < ? OR (ended_at = ? AND session_id < ?))");
+    params.push(after.endedAt, after.endedAt, after.sessionId);
+  }
+  // limit is a validated integer, inlined: MySQL 8 rejects a bound LIMIT in server-side prepared statements.
+  const rows = await db.query(
+    `SELECT * FROM call_records${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ended_at DESC, session_id DESC LIMIT ${limit + 1}`,
+    params,
+  );
+  const calls = rows.slice(0, limit).map(rowToRecord);
+  const last = calls[calls.length - 1];
+  return rows.length > limit && last ? { calls, nextCursor: encodeCursor(last.endedAt, last.sessionId) } : { calls };
+}
