@@ -13,6 +13,9 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   serve: { summary: "run the gateway (the default)", load: () => import("./cli/serve.ts") },
   config: { summary: "check the settings and print them (secrets hidden)", load: () => import("./cli/config-command.ts") },
+  bots: { summary: "add, update, list or remove the bots that answer DIDs", load: () => import("./cli/bots.ts") },
+  did: { summary: "assign, list or remove the DIDs each bot answers", load: () => import("./cli/did.ts") },
+  db: { summary: "create and migrate the bot store (db migrate)", load: () => import("./cli/db.ts") },
 };
 
 function usage(): string {

@@ -6,12 +6,15 @@ import type { Bot } from "./bot-store.ts";
 
 /** Ids may be INT or VARCHAR columns in existing schemas: both become strings. */
 const id = z.union([z.string().min(1), z.number().int(), z.bigint()]).transform(String);
+const optionalId = id.nullish().transform((v) => v ?? undefined);
 /** Optional text: NULL and "" mean unset. */
 const optionalText = z
-  .union([z.string(), z.null(), z.undefined()])
+  .string()
+  .nullish()
   .transform((v) => (v === null || v === undefined || v.trim() === "" ? undefined : v));
 const optionalPhone = z
-  .union([z.string(), z.number(), z.null(), z.undefined()])
+  .union([z.string(), z.number()])
+  .nullish()
   .transform((v, ctx) => {
     if (v === null || v === undefined || String(v).trim() === "") return undefined;
     const number = normalizePhoneNumber(v);
@@ -20,7 +23,8 @@ const optionalPhone = z
   });
 /** JSON text (MariaDB/SQLite) or an already-parsed object (MySQL JSON): an object of scalar values, as strings. */
 const dynamicVariables = z
-  .union([z.string(), z.record(z.string(), z.unknown()), z.null(), z.undefined()])
+  .union([z.string(), z.record(z.string(), z.unknown())])
+  .nullish()
   .transform((v, ctx): Record<string, string> => {
     if (v === null || v === undefined || (typeof v === "string" && v.trim() === "")) return {};
     let value: unknown = v;
@@ -45,16 +49,17 @@ const dynamicVariables = z
   });
 /** TINYINT(1), INTEGER, BOOLEAN or "0"/"1"; absent means active. */
 const active = z
-  .union([z.boolean(), z.number(), z.string(), z.null(), z.undefined()])
+  .union([z.boolean(), z.number(), z.string()])
+  .nullish()
   .transform((v) => (v === null || v === undefined ? true : typeof v === "string" ? !["0", "false", "no", ""].includes(v.trim().toLowerCase()) : Boolean(v)));
 
 /** What the DID lookup returns: which bot answers, for which business. */
-export const didRowSchema = z.object({ bot_id: id, business_id: z.union([id, z.null(), z.undefined()]).transform((v) => v ?? undefined) });
+export const didRowSchema = z.object({ bot_id: id, business_id: optionalId });
 export type DidRow = z.output<typeof didRowSchema>;
 
 /** What the bot lookup returns. Only agent_id is required; custom queries may add business_name. */
 export const botRowSchema = z.object({
-  bot_id: z.union([id, z.null(), z.undefined()]).transform((v) => v ?? undefined),
+  bot_id: optionalId,
   name: optionalText,
   agent_id: z.string({ error: "expected the ElevenLabs agent id" }).trim().min(1, { error: "expected the ElevenLabs agent id" }),
   company_name: optionalText,

@@ -45,8 +45,8 @@ export function createSqliteDatabase(db: Database): SqlDatabase {
   };
 }
 
-/** Opens (creating the directory and file if needed) and migrates the SQLite store at `path`. */
-export async function openSqliteDatabases(path: string, logger: Logger): Promise<Databases> {
+/** Opens (creating the directory and file if needed) and, unless told not to, migrates the SQLite store at `path`. */
+export async function openSqliteDatabases(path: string, logger: Logger, { migrate: migrateOnOpen = true } = {}): Promise<Databases> {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { create: true });
   db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -56,7 +56,7 @@ export async function openSqliteDatabases(path: string, logger: Logger): Promise
   const sql = createSqliteDatabase(db);
   const dbs: Databases = { master: sql, cluster: sql, close: () => sql.close() };
   try {
-    await migrate(dbs, logger);
+    if (migrateOnOpen) await migrate(dbs, logger);
   } catch (err) {
     await sql.close();
     throw err;
