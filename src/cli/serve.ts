@@ -2,12 +2,15 @@
 import { loadConfig } from "../config/index.ts";
 import { createLogger } from "../log/logger.ts";
 import { startGateway } from "../gateway.ts";
+import { createShutdown } from "../call/drain.ts";
 import { parseCommandArgs } from "./args.ts";
 
 export const usage = `Usage: homebook serve
 
 Runs the gateway: Mcube connects to /ws/{session_id}. Settings come from the environment and .env
-(see README). Stops cleanly on SIGTERM or SIGINT.`;
+(see README). On SIGTERM or SIGINT it drains: new calls are refused, live calls finish (or are
+transferred to AGENT_PHONE_NUMBER after DRAIN_TIMEOUT_MS), records are saved, then it exits 0.
+A second signal saves unsent call records to OUTBOX_PATH and exits at once.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs("serve", argv, { help: { type: "boolean", short: "h" } });
@@ -22,18 +25,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   const gateway = await startGateway({ config, logger });
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info("stopping", { signal });
-      await gateway.stop();
-      logger.info("stopped");
-      logger.close();
-      resolve(0);
-    };
-    process.on("SIGTERM", () => void stop("SIGTERM"));
-    process.on("SIGINT", () => void stop("SIGINT"));
-  });
+  const shutdown = createShutdown({ config, logger, gateway });
+  process.on("SIGTERM", () => shutdown.onSignal("SIGTERM"));
+  process.on("SIGINT", () => shutdown.onSignal("SIGINT"));
+  const code = await shutdown.done;
+  logger.close();
+  return code;
 }

@@ -1,5 +1,5 @@
 /** Append-only JSON-lines outbox: each append is fsynced, so what it accepted survives a crash. */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 
 /** What a read of the outbox found: parsed entries, lines that are not JSON, and where the read stopped. */
@@ -82,7 +82,11 @@ export class Outbox<T> {
   private descriptor(): number {
     if (this.fd === undefined) {
       mkdirSync(dirname(this.path), { recursive: true });
-      this.fd = openSync(this.path, "a");
+      this.fd = openSync(this.path, "a+");
+      // A crash mid-append can leave a torn last line: end it, so the next entry starts on its own line.
+      const size = fstatSync(this.fd).size;
+      const last = Buffer.alloc(1);
+      if (size > 0 && readSync(this.fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) appendDurably(this.fd, "\n");
     }
     return this.fd;
   }

@@ -55,7 +55,7 @@ describe.each(dialects)("call records on %s", (_name, open) => {
   test("writing the same call again changes nothing (idempotent)", async () => {
     const { record, transcript } = sampleCall(100, "caller_hangup");
     recorder.write(record, transcript);
-    recorder.write({ ...record, framesIn: 1 }, [...transcript, { role: "user", text: "extra", offsetMs: 9000 }].slice(0, 2));
+    recorder.write({ ...record, framesIn: 1 }, [...transcript, { role: "user" as const, text: "extra", offsetMs: 9000 }].slice(0, 2));
     await recorder.flush();
     const rows = await store.dbs.cluster.query<{ n: unknown }>("SELECT COUNT(*) AS n FROM call_records WHERE session_id = ?", ["sess-100"]);
     expect(Number(rows[0]!.n)).toBe(1);

@@ -88,10 +88,10 @@ export class StoreProxy {
                 for (const chunk of client.data.pending.splice(0)) server.write(chunk);
               },
               data: (_server, chunk) => void client.write(chunk),
-              close: () => client.end(),
-              error: () => client.end(),
+              close: () => void client.end(),
+              error: () => void client.end(),
             },
-          }).catch(() => client.end());
+          }).catch(() => void client.end());
         },
         data(client, chunk) {
           if (client.data.peer) client.data.peer.write(chunk);

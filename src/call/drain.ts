@@ -1,0 +1,133 @@
+/** Graceful drain on SIGTERM/SIGINT: refuse new calls, let live ones finish (or transfer them), flush records, exit. */
+import type { Config } from "../config/index.ts";
+import type { Logger } from "../log/logger.ts";
+import type { GatewayStatus } from "../http/app.ts";
+
+/** What the drain needs from the call manager. */
+export interface DrainableCalls {
+  readonly activeCount: number;
+  /** New calls are refused with close 1013 from now on. */
+  startDrain(): void;
+  whenIdle(): Promise<void>;
+  transferAll(number: string, reason: "drain"): void;
+}
+
+/** What the drain needs from the call recorder. */
+export interface RecordFlusher {
+  flush(): Promise<void>;
+  /** Synchronous: everything not yet stored goes to the outbox file. Returns how many records. */
+  flushToOutbox(): number;
+}
+
+/** The running gateway as the drain sees it; `calls` and `records` are absent when not wired. */
+export interface DrainableGateway {
+  readonly status: GatewayStatus;
+  readonly calls?: DrainableCalls;
+  readonly records?: RecordFlusher;
+  stop(): Promise<void>;
+}
+
+export interface ShutdownOptions {
+  config: Config;
+  logger: Logger;
+  gateway: DrainableGateway;
+  /** After transferring the remaining callers, how long to wait for Mcube to take them. */
+  transferGraceMs?: number;
+  /** How often a long drain logs how many calls are left. */
+  progressEveryMs?: number;
+  /** Exits the process at once (second signal). Default: process.exit. */
+  exit?: (code: number) => void;
+}
+
+export interface Shutdown {
+  /** Call from a signal handler: the first starts the drain, the second exits at once. */
+  onSignal(signal: NodeJS.Signals): void;
+  /** Resolves with the exit code when the drain has finished. */
+  readonly done: Promise<number>;
+}
+
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+/** Resolves after `ms` or when `promise` settles, whichever is first; true when the promise won. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs the drain: /health answers 503 "draining", new calls get close 1013, live calls go on until they
+ * end or DRAIN_TIMEOUT_MS passes; then every remaining caller is transferred to AGENT_PHONE_NUMBER.
+ * Records are flushed and the listener stopped. Resolves when it is safe to exit 0.
+ */
+export async function drainGateway({ config, logger, gateway, transferGraceMs = 10_000, progressEveryMs = 30_000 }: ShutdownOptions): Promise<void> {
+  const { calls, records } = gateway;
+  gateway.status.draining = true;
+  calls?.startDrain();
+  logger.info("draining: new calls are refused, live calls continue", {
+    active_calls: calls?.activeCount ?? 0,
+    drain_timeout_ms: config.calls.drainTimeoutMs,
+  });
+  if (calls && calls.activeCount > 0) {
+    const progress = setInterval(() => logger.info("draining", { active_calls: calls.activeCount }), progressEveryMs);
+    progress.unref?.();
+    try {
+      const idle = await within(calls.whenIdle(), config.calls.drainTimeoutMs);
+      if (!idle) {
+        logger.warn("drain timeout: transferring the remaining callers", {
+          active_calls: calls.activeCount,
+          agent_phone_number: config.agentPhoneNumber,
+        });
+        calls.transferAll(config.agentPhoneNumber, "drain");
+        if (!(await within(calls.whenIdle(), transferGraceMs))) {
+          logger.warn("calls still open after their transfer: closing them", { active_calls: calls.activeCount });
+        }
+      }
+    } finally {
+      clearInterval(progress);
+    }
+  }
+  await records?.flush();
+  await gateway.stop();
+  logger.info("drained: exiting");
+}
+
+/**
+ * Signal handling for `homebook serve`. The first SIGTERM/SIGINT drains (done resolves 0); a second one
+ * writes unsaved call records to the outbox and exits at once with 128 + the signal number.
+ */
+export function createShutdown(options: ShutdownOptions): Shutdown {
+  const { logger, gateway, exit = (code: number) => process.exit(code) } = options;
+  let draining = false;
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((resolve) => {
+    resolveDone = resolve;
+  });
+  return {
+    done,
+    onSignal(signal) {
+      if (!draining) {
+        draining = true;
+        logger.info("stopping", { signal });
+        drainGateway(options).then(
+          () => resolveDone(0),
+          (err) => {
+            logger.error("drain failed", { err });
+            gateway.records?.flushToOutbox();
+            resolveDone(1);
+          },
+        );
+        return;
+      }
+      const saved = gateway.records?.flushToOutbox() ?? 0;
+      logger.warn("second signal: exiting now", { signal, records_to_outbox: saved, active_calls: gateway.calls?.activeCount ?? 0 });
+      exit(128 + (SIGNAL_NUMBERS[signal] ?? 0));
+    },
+  };
+}
