@@ -2,6 +2,8 @@
 import type { Logger } from "../../log/logger.ts";
 import type { Databases, SqlDatabase } from "../sql.ts";
 import { botsTable, didNumbers } from "./001-bots.ts";
+import { callRecordsMigration } from "./002-call-records.ts";
+import { outboundMigration } from "./003-outbound.ts";
 
 export interface Migration {
   /** Unique, sortable: "NNN-name". Never rename one that has shipped. */
@@ -19,6 +21,8 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   didNumbers,
   botsTable,
+  callRecordsMigration,
+  outboundMigration,
 ];
 
 const LEDGER_SQL = {
