@@ -16,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   bots: { summary: "add, update, list or remove the bots that answer DIDs", load: () => import("./cli/bots.ts") },
   did: { summary: "assign, list or remove the DIDs each bot answers", load: () => import("./cli/did.ts") },
   db: { summary: "create and migrate the bot store (db migrate)", load: () => import("./cli/db.ts") },
+  outbound: { summary: "place outbound calls from a CSV through Mcube (resumable)", load: () => import("./cli/outbound.ts") },
 };
 
 function usage(): string {
