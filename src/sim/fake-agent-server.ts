@@ -1,0 +1,224 @@
+/**
+ * Fake ElevenLabs Agents server on 127.0.0.1: the signed-URL REST endpoint and the conversation
+ * WebSocket, faithful to shared/reference/elevenlabs-agents-websocket.md. Tests script it turn by turn;
+ * `homebook agent` and the offline mode of `homebook serve` run it with the echo persona.
+ */
+import type { Server, ServerWebSocket } from "bun";
+import { FakeConversationSession, FIRST_MESSAGE_TONE_HZ } from "./fake-conversation.ts";
+import type { FakeAgentOptions, FakeAgentServer, FakeConversation } from "./fake-agent-types.ts";
+import { firstMessageOverride, validateInit } from "./init-validation.ts";
+import { startEchoPersona } from "./echo-persona.ts";
+import { loadEchoPrompts } from "./echo-prompts.ts";
+
+export type { FakeAgentOptions, FakeAgentServer, FakeConversation, SpeakTurn, FakeAgentPersona } from "./fake-agent-types.ts";
+export { FIRST_MESSAGE_TONE_HZ, STALE_TONE_HZ, TURN_TONES_HZ } from "./fake-conversation.ts";
+
+export const CONVERSATION_PATH = "/v1/convai/conversation";
+const SIGNED_URL_PATHS = new Set(["/v1/convai/conversation/get-signed-url", "/v1/convai/conversation/get_signed_url"]);
+/** Signed URLs must be used within 15 minutes of issue. */
+const SIGNED_URL_TTL_MS = 15 * 60_000;
+/** The scripted persona's default greeting. */
+export const DEFAULT_FIRST_MESSAGE: { text: string; durationMs: number; toneHz?: number } = {
+  text: "Hello, this is the test agent. How can I help?",
+  durationMs: 1500,
+};
+
+interface Connection {
+  conversation: FakeConversationSession;
+  /** Set when the request is refused right after the handshake. */
+  refusal?: { code: number; reason: string };
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+function randomHex(bytes: number): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
+}
+
+/**
+ * Starts the fake server.
+ * @example
+ * const agent = await startFakeAgentServer({ outputFormat: "ulaw_8000" });
+ * // ELEVENLABS_BASE_URL = agent.baseUrl
+ * const conv = await agent.nextConversation();
+ * await conv.init;
+ * await conv.speak({ durationMs: 800, toneHz: 660 });
+ */
+export async function startFakeAgentServer(options: FakeAgentOptions = {}): Promise<FakeAgentServer> {
+  const {
+    apiKey,
+    inputFormat = "pcm_16000",
+    outputFormat = "pcm_16000",
+    persona = "scripted",
+    knownAgents,
+    allowedOverrides,
+    requiredDynamicVariables,
+    pingIntervalMs = 2000,
+    requireSignedUrl = apiKey !== undefined,
+    realtimeFactor = 4,
+    seed = 1,
+    logger,
+  } = options;
+  const conversations: FakeConversationSession[] = [];
+  const signatures = new Map<string, { agentId: string; expiresAt: number }>();
+  const stats = { signedUrlRequests: 0, connections: 0 };
+  const waiters: { resolve: (c: FakeConversation) => void }[] = [];
+  let handedOut = 0;
+  let port = 0;
+  const prompts = persona === "echo" ? await loadEchoPrompts() : undefined;
+
+  const signedUrl = (req: Request, url: URL): Response => {
+    stats.signedUrlRequests += 1;
+    if (apiKey !== undefined && req.headers.get("xi-api-key") !== apiKey) {
+      return json(401, { detail: { status: "invalid_api_key", message: "Invalid API key" } });
+    }
+    const agentId = url.searchParams.get("agent_id");
+    if (!agentId) {
+      return json(422, { detail: [{ type: "missing", loc: ["query", "agent_id"], msg: "Field required", input: null }] });
+    }
+    if (knownAgents && !knownAgents.includes(agentId)) {
+      return json(404, { detail: { status: "agent_not_found", message: "Agent not found" } });
+    }
+    const signature = randomHex(24);
+    signatures.set(signature, { agentId, expiresAt: Date.now() + SIGNED_URL_TTL_MS });
+    const query = new URLSearchParams({ agent_id: agentId, conversation_signature: signature });
+    return json(200, { signed_url: `ws://127.0.0.1:${port}${CONVERSATION_PATH}?${query}` });
+  };
+
+  /** Why the real service would turn this connection away right after the handshake, if it would. */
+  const refusalFor = (agentId: string, url: URL): Connection["refusal"] => {
+    if (knownAgents && !knownAgents.includes(agentId)) return { code: 3000, reason: "Request error" };
+    const signature = url.searchParams.get("conversation_signature") ?? url.searchParams.get("token");
+    if (signature === null) return requireSignedUrl ? { code: 1008, reason: "Authentication required: use a signed URL" } : undefined;
+    const entry = signatures.get(signature);
+    if (!entry || entry.agentId !== agentId || entry.expiresAt < Date.now()) {
+      return { code: 1008, reason: "Invalid or expired conversation signature" };
+    }
+    return undefined;
+  };
+
+  const upgrade = (req: Request, url: URL, srv: Server<Connection>): Response | undefined => {
+    const agentId = url.searchParams.get("agent_id");
+    if (!agentId) return json(422, { detail: [{ type: "missing", loc: ["query", "agent_id"], msg: "Field required", input: null }] });
+    const conversation = new FakeConversationSession({
+      id: `conv_${randomHex(12)}`,
+      agentId,
+      inputFormat,
+      outputFormat,
+      pingIntervalMs,
+      realtimeFactor,
+      seed: seed + conversations.length,
+      logger,
+    });
+    const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+    const headers = protocols.includes("convai") ? { "Sec-WebSocket-Protocol": "convai" } : undefined;
+    const data: Connection = { conversation, refusal: refusalFor(agentId, url) };
+    if (!srv.upgrade(req, { data, headers })) return json(400, { detail: "Expected a WebSocket upgrade" });
+    return undefined;
+  };
+
+  const startPersona = (conversation: FakeConversationSession, init: unknown) => {
+    if (prompts) {
+      startEchoPersona(conversation, { prompts, logger });
+      return;
+    }
+    const override = firstMessageOverride(init);
+    const configured = options.firstMessage === undefined ? DEFAULT_FIRST_MESSAGE : options.firstMessage;
+    const first = override === undefined ? configured : override === "" ? null : { text: override, durationMs: configured?.durationMs ?? DEFAULT_FIRST_MESSAGE.durationMs };
+    if (first) void conversation.speak({ text: first.text, durationMs: first.durationMs, toneHz: configured?.toneHz ?? FIRST_MESSAGE_TONE_HZ });
+  };
+
+  const opened = (ws: ServerWebSocket<Connection>) => {
+    const { conversation, refusal } = ws.data;
+    stats.connections += 1;
+    conversation.attach({ send: (text) => void ws.send(text), close: (code, reason) => ws.close(code, reason) });
+    conversations.push(conversation);
+    const waiter = waiters.shift();
+    if (waiter) {
+      handedOut += 1;
+      waiter.resolve(conversation);
+    }
+    if (refusal) {
+      conversation.refuse(refusal.code, refusal.reason);
+      return;
+    }
+    conversation.begin();
+    void conversation.init.then((init) => {
+      if (!conversation.isOpen) return;
+      const verdict = validateInit(init, { allowedOverrides, requiredDynamicVariables });
+      if (!verdict.ok) {
+        conversation.error(1008, verdict.errorType, verdict.message);
+        return;
+      }
+      startPersona(conversation, init);
+    });
+  };
+
+  const server = Bun.serve<Connection>({
+    hostname: "127.0.0.1",
+    port: options.port ?? 0,
+    fetch(req, srv) {
+      const url = new URL(req.url);
+      if (req.method === "GET" && SIGNED_URL_PATHS.has(url.pathname)) return signedUrl(req, url);
+      if (url.pathname === CONVERSATION_PATH) return upgrade(req, url, srv);
+      return json(404, { detail: "Not Found" });
+    },
+    websocket: {
+      // The official SDKs accept frames up to 16 MiB; so does this fake.
+      maxPayloadLength: 16 * 1024 * 1024,
+      perMessageDeflate: false,
+      idleTimeout: 120,
+      open: opened,
+      message(ws, message) {
+        if (typeof message !== "string") {
+          ws.data.conversation.error(1008, "invalid_message", "Invalid message received");
+          return;
+        }
+        ws.data.conversation.receive(message);
+      },
+      close(ws, code, reason) {
+        ws.data.conversation.onSocketClosed(code, reason);
+      },
+    },
+  });
+  port = server.port ?? 0;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  logger?.info("fake agent listening", { url: baseUrl, persona, input_format: inputFormat, output_format: outputFormat });
+
+  return {
+    baseUrl,
+    port,
+    conversations,
+    stats,
+    nextConversation(timeoutMs = 5000) {
+      const ready = conversations[handedOut];
+      if (ready) {
+        handedOut += 1;
+        return Promise.resolve(ready);
+      }
+      return new Promise((resolve, reject) => {
+        const waiter = {
+          resolve: (c: FakeConversation) => {
+            clearTimeout(timer);
+            resolve(c);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`fake agent: no conversation opened within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.push(waiter);
+      });
+    },
+    revokeSignedUrls() {
+      signatures.clear();
+    },
+    async stop() {
+      for (const c of conversations) c.close(1001, "Server shutting down");
+      await server.stop(true);
+      for (const c of conversations) c.onSocketClosed(1001, "Server shutting down");
+    },
+  };
+}
