@@ -1,5 +1,6 @@
 /** Streaming sample-rate conversion between 8 kHz telephony audio and agent rates. */
 
+import { HalfBandDownsampler, HalfBandUpsampler } from "./half-band-resampler.ts";
 import { PolyphaseResampler, polyphaseTable } from "./polyphase-resampler.ts";
 
 /** One direction of one call: filter state carries across `process` calls. */
@@ -47,5 +48,7 @@ export function createResampler(inputRate: number, outputRate: number): StreamRe
   if (inputRate !== 8000 && outputRate !== 8000) {
     throw new RangeError(`unsupported rate pair ${inputRate} → ${outputRate} Hz: one side must be 8000 Hz`);
   }
+  if (inputRate === 8000 && outputRate === 16_000) return new HalfBandUpsampler();
+  if (inputRate === 16_000 && outputRate === 8000) return new HalfBandDownsampler();
   return new PolyphaseResampler(polyphaseTable(inputRate, outputRate));
 }
