@@ -5,7 +5,7 @@ import { loadConfig } from "../config/index.ts";
 import { UsageError } from "../errors.ts";
 import type { BotFields, BotRecord } from "../store/bot-admin.ts";
 import { phoneOption, withBotAdmin } from "../store/admin-session.ts";
-import { parseCommandArgs, requireOption } from "./args.ts";
+import { parseCommandArgs } from "./args.ts";
 
 export const usage = `Usage: homebook bots <add|update|list|remove> [options]
 
@@ -41,6 +41,13 @@ const LANGUAGE = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/;
 /** A new bot id: "bot_" and 10 random base-36 characters. */
 export function newBotId(): string {
   return `bot_${[...randomBytes(10)].map((b) => (b % 36).toString(36)).join("")}`;
+}
+
+/** A required option, or a one-line UsageError with an example of it. */
+export function required(command: string, values: Record<string, unknown>, name: string, example: string): string {
+  const value = values[name];
+  if (typeof value !== "string" || value.trim() === "") throw new UsageError(`${command}: --${name} is required, like --${name} ${example}`);
+  return value.trim();
 }
 
 export function botIdOption(value: string): string {
@@ -105,9 +112,9 @@ async function add(argv: string[]): Promise<number> {
     "business-name": { type: "string" },
   });
   if (values.help) return help();
-  if (!values.did?.length) throw new UsageError("bots add: --did is required: give the number callers dial, like --did 8040001234");
+  if (!values.did?.length) throw new UsageError("bots add: --did is required, like --did 8040001234 (the number callers dial)");
   const dids = [...new Set(values.did.map((d) => phoneOption("did", d)))];
-  const agentId = requireOption("bots add", values, "agent-id");
+  const agentId = required("bots add", values, "agent-id", "agent_7a1b2c (the ElevenLabs agent id)");
   const botId = values["bot-id"] === undefined ? newBotId() : botIdOption(values["bot-id"]);
   const fields = { ...fieldsFrom(values), agentId };
   const businessId = values["business-id"]?.trim() || undefined;
@@ -130,7 +137,7 @@ async function update(argv: string[]): Promise<number> {
     disable: { type: "boolean" },
   });
   if (values.help) return help();
-  const botId = botIdOption(requireOption("bots update", values, "bot-id"));
+  const botId = botIdOption(required("bots update", values, "bot-id", "bot_k3x9q2m7vd (see 'homebook bots list')"));
   if (values.enable && values.disable) throw new UsageError("bots update: give --enable or --disable, not both");
   const fields: BotFields = { ...fieldsFrom(values), active: values.enable ? true : values.disable ? false : undefined };
   if (fields.agentId === "") throw new UsageError("bots update: --agent-id cannot be empty: every bot needs an ElevenLabs agent");
@@ -156,7 +163,7 @@ async function list(argv: string[]): Promise<number> {
 async function remove(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs("bots remove", argv, { ...COMMON, "bot-id": { type: "string" } });
   if (values.help) return help();
-  const botId = botIdOption(requireOption("bots remove", values, "bot-id"));
+  const botId = botIdOption(required("bots remove", values, "bot-id", "bot_k3x9q2m7vd (see 'homebook bots list')"));
   const released = await withBotAdmin(loadConfig(), (admin) => admin.removeBot(botId));
   console.log(values.json ? JSON.stringify({ botId, releasedDids: released }) : `removed ${botId}; released DIDs: ${released.join(", ") || "none"}`);
   return 0;

@@ -3,8 +3,8 @@ import { loadConfig } from "../config/index.ts";
 import { UsageError } from "../errors.ts";
 import { phoneOption, withBotAdmin } from "../store/admin-session.ts";
 import type { DidRecord } from "../store/bot-admin.ts";
-import { parseCommandArgs, requireOption } from "./args.ts";
-import { botIdOption } from "./bots.ts";
+import { parseCommandArgs } from "./args.ts";
+import { botIdOption, required } from "./bots.ts";
 
 export const usage = `Usage: homebook did <assign|list|remove> [options]
 
@@ -31,8 +31,8 @@ async function assign(argv: string[]): Promise<number> {
     "business-name": { type: "string" },
   });
   if (values.help) return help();
-  const did = phoneOption("did", requireOption("did assign", values, "did"));
-  const botId = botIdOption(requireOption("did assign", values, "bot-id"));
+  const did = phoneOption("did", required("did assign", values, "did", "8040001234"));
+  const botId = botIdOption(required("did assign", values, "bot-id", "bot_k3x9q2m7vd (see 'homebook bots list')"));
   const businessId = values["business-id"]?.trim() || undefined;
   if (values["business-name"] && !businessId) throw new UsageError("did assign: --business-name needs --business-id");
   const record = await withBotAdmin(loadConfig(), async (admin) => {
@@ -57,7 +57,7 @@ async function list(argv: string[]): Promise<number> {
 async function remove(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs("did remove", argv, { ...COMMON, did: { type: "string" } });
   if (values.help) return help();
-  const did = phoneOption("did", requireOption("did remove", values, "did"));
+  const did = phoneOption("did", required("did remove", values, "did", "8040001234"));
   await withBotAdmin(loadConfig(), (admin) => admin.removeDid(did));
   console.log(values.json ? JSON.stringify({ did, removed: true }) : `removed ${did}`);
   return 0;
