@@ -4,7 +4,7 @@ import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { LiveCall } from "../call/call-record.ts";
 import { HomebookError } from "../errors.ts";
-import { Gauge, collectProcessMetrics, metrics, type Registry } from "../metrics/registry.ts";
+import { collectProcessMetrics, metrics, type Registry } from "../metrics/registry.ts";
 import type { CallListFilter, CallPage, StoredCall } from "../store/call-records-sql.ts";
 import type { AppOptions } from "./app.ts";
 import { bearerToken, safeEqual } from "./auth.ts";
@@ -33,17 +33,12 @@ export interface AdminRoutesOptions {
 
 type RouteMount = NonNullable<AppOptions["routes"]>[number];
 
-const activeCalls = new Gauge({ name: "homebook_active_calls", help: "Calls in progress.", registry: metrics });
-const agentConnectionsInUse = new Gauge({
-  name: "homebook_agent_connections_in_use",
-  help: "ElevenLabs conversations open now (limited by ELEVENLABS_MAX_CONNECTIONS).",
-  registry: metrics,
-});
-const callersWaiting = new Gauge({
-  name: "homebook_callers_waiting_for_agent",
-  help: "Callers queued for an ElevenLabs connection (at most ELEVENLABS_QUEUE_TIMEOUT_MS each).",
-  registry: metrics,
-});
+/** Gauges set from the call manager at each scrape (the bridge declares them; created here if it did not). */
+const SCRAPE_GAUGES: readonly [name: string, help: string, read: (calls: LiveCallSource) => number][] = [
+  ["homebook_active_calls", "Calls currently bridged.", (calls) => calls.activeCount],
+  ["homebook_agent_connections_in_use", "Agent conversations holding an ELEVENLABS_MAX_CONNECTIONS slot.", (calls) => calls.stats().agentConnectionsInUse],
+  ["homebook_agent_connections_waiting", "Callers waiting for an agent connection slot.", (calls) => calls.stats().waitingForAgent],
+];
 
 /** Query parameters that turn GET /calls from live calls into the finished-call history. */
 const HISTORY_PARAMS = ["since", "until", "did", "end_reason", "limit", "cursor"] as const;
@@ -98,9 +93,6 @@ function parseFilter(c: Context): CallListFilter {
  * Phone numbers are returned whole: the caller is authenticated as the operator. They are never logged.
  */
 export function adminRoutes({ config, logger, calls, records, registry = metrics }: AdminRoutesOptions): RouteMount {
-  activeCalls.collect(() => calls.activeCount);
-  agentConnectionsInUse.collect(() => calls.stats().agentConnectionsInUse);
-  callersWaiting.collect(() => calls.stats().waitingForAgent);
   if (registry === metrics) collectProcessMetrics();
 
   const storeFailed = (c: Context, err: unknown) => {
@@ -141,6 +133,7 @@ export function adminRoutes({ config, logger, calls, records, registry = metrics
     });
 
     app.get("/metrics", auth, async (c) => {
+      for (const [name, help, read] of SCRAPE_GAUGES) registry.setGauge(name, help, read(calls));
       const text = await registry.render();
       return c.body(text, 200, { "content-type": registry.contentType });
     });

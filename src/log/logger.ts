@@ -1,10 +1,10 @@
 /** Structured JSON-lines logger: stdout (readable on a terminal) and a size-rotated file, with PII rules. */
 import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { maskPhoneNumber } from "../store/phone-number.ts";
+import { redactFields, type Fields } from "./redact.ts";
 import type { LogLevel } from "../config/index.ts";
 
-export type Fields = Record<string, unknown>;
+export type { Fields } from "./redact.ts";
 
 export interface Logger {
   readonly level: LogLevel;
@@ -18,13 +18,6 @@ export interface Logger {
 }
 
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-/** Keys whose values are secrets: always replaced. */
-const SECRET_KEY = /(token|secret|password|passwd|api_?key|authorization|signature|signed_?url)/i;
-/** Keys holding phone numbers: masked to the last 4 digits unless the logger runs at debug level. */
-const PHONE_KEY = /^(did|number|phone|phone_number|customer_number|caller_number|from_number|to_number|transfer_to|transfer_number|fallback_number|custnumber|exenumber|agent_phone_number)$/i;
-/** Keys holding customer content (words, digits, names): only on debug-level lines. */
-const PRIVATE_KEY = /^(transcript|text|digit|digits|dtmf|customer_name|message_text|agent_response|user_transcript|variables|dynamic_variables|prompt|first_message)$/i;
 
 export interface LoggerOptions {
   level?: LogLevel;
@@ -96,35 +89,9 @@ class RotatingFile {
   }
 }
 
-function serializeError(err: Error, withStack: boolean): Fields {
-  const out: Fields = { name: err.name, message: err.message };
-  const code = (err as { code?: unknown }).code;
-  if (code !== undefined) out.code = code;
-  if (withStack && err.stack) out.stack = err.stack;
-  return out;
-}
-
-function sanitize(fields: Fields, lineLevel: LogLevel, debugEnabled: boolean): Fields {
-  const out: Fields = {};
-  for (const [key, value] of Object.entries(fields)) {
-    if (value === undefined) continue;
-    if (SECRET_KEY.test(key)) {
-      out[key] = "[redacted]";
-    } else if (PHONE_KEY.test(key)) {
-      out[key] = debugEnabled ? value : maskPhoneNumber(String(value));
-    } else if (PRIVATE_KEY.test(key)) {
-      if (lineLevel === "debug") out[key] = value;
-    } else if (value instanceof Error) {
-      out[key] = serializeError(value, lineLevel === "error" || debugEnabled);
-    } else {
-      out[key] = value;
-    }
-  }
-  return out;
-}
-
 function pretty(level: LogLevel, time: string, msg: string, fields: Fields): string {
-  const parts = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+  // Strings with spaces, quotes, "=" or line breaks are quoted, so one entry always stays on one line.
+  const parts = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" && !/[\s"=]/.test(v) ? v : JSON.stringify(v)}`);
   return `${time.slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}${parts.length ? ` ${parts.join(" ")}` : ""}\n`;
 }
 
@@ -139,7 +106,7 @@ export function createLogger(options: LoggerOptions = {}): Logger & { close(): v
   const emit = (lineLevel: LogLevel, msg: string, bound: Fields, fields: Fields | undefined) => {
     if (LEVEL_RANK[lineLevel] < threshold) return;
     const time = new Date().toISOString();
-    const clean = sanitize({ ...bound, ...fields }, lineLevel, debugEnabled);
+    const clean = redactFields({ ...bound, ...fields }, lineLevel, debugEnabled);
     const json = `${JSON.stringify({ time, level: lineLevel, msg, ...clean })}\n`;
     if (stdoutMode === "json") process.stdout.write(json);
     else if (stdoutMode === "pretty") process.stdout.write(pretty(lineLevel, time, msg, clean));

@@ -149,6 +149,16 @@ export class Registry {
     return this.prom.metrics();
   }
 
+  /**
+   * Sets an unlabelled gauge by name: the one its owner module declared, or a new one on first use.
+   * For values read at scrape time (active calls) without importing the owner module.
+   */
+  setGauge(name: string, help: string, value: number): void {
+    const existing = this.prom.getSingleMetric(name);
+    if (existing instanceof prom.Gauge) existing.set(value);
+    else if (!existing) new prom.Gauge({ name, help, registers: [this.prom] }).set(value);
+  }
+
   resetAll(): void {
     this.prom.resetMetrics();
   }

@@ -33,13 +33,6 @@ const recordsTotal = new Counter({
   registry: metrics,
 });
 
-export const callsEndedTotal = new Counter({
-  name: "homebook_calls_ended_total",
-  help: "Finished calls by end_reason.",
-  labelNames: ["end_reason"],
-  registry: metrics,
-});
-
 const outboxEntries = new Gauge({
   name: "homebook_call_record_outbox_entries",
   help: "Call records waiting in the outbox file for the store to come back.",
@@ -109,7 +102,6 @@ export class CallRecorder implements CallRecordSink {
 
   /** Queues a finished call and returns at once; never throws. */
   write(record: CallRecord, transcript: readonly TranscriptTurn[]): void {
-    callsEndedTotal.inc({ end_reason: record.endReason });
     const entry: OutboxEntry = { v: 1, record: { ...record }, transcript: transcript.map((t) => ({ ...t })) };
     if (this.closed) {
       this.toOutbox([entry]);
