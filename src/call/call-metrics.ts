@@ -1,0 +1,71 @@
+/** The call bridge's metrics, declared once in the global registry. */
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS_MS } from "../metrics/registry.ts";
+
+export const activeCalls = new Gauge({ name: "homebook_active_calls", help: "Calls currently bridged." });
+
+export const callsEnded = new Counter({
+  name: "homebook_calls_total",
+  help: "Finished calls, by end reason.",
+  labelNames: ["end_reason"],
+});
+
+export const callRefusals = new Counter({
+  name: "homebook_call_refusals_total",
+  help: "Calls refused at admission (capacity, draining, duplicate session id).",
+  labelNames: ["reason"],
+});
+
+export const agentConnectionsInUse = new Gauge({
+  name: "homebook_agent_connections_in_use",
+  help: "Agent conversations holding an ELEVENLABS_MAX_CONNECTIONS slot.",
+});
+
+export const agentConnectionsWaiting = new Gauge({
+  name: "homebook_agent_connections_waiting",
+  help: "Callers waiting for an agent connection slot.",
+});
+
+/** leg: mcube|agent; direction: in (received) | out (sent). Audio frames only. */
+export const audioFrames = new Counter({
+  name: "homebook_audio_frames_total",
+  help: "Audio frames bridged, by leg and direction.",
+  labelNames: ["leg", "direction"],
+});
+
+export const audioBytes = new Counter({
+  name: "homebook_audio_bytes_total",
+  help: "Audio payload bytes bridged (decoded), by leg and direction.",
+  labelNames: ["leg", "direction"],
+});
+
+export const droppedFrames = new Counter({
+  name: "homebook_dropped_frames_total",
+  help: "Frames dropped on purpose, by reason (stale_audio, uplink_overflow, ignored, after_end).",
+  labelNames: ["reason"],
+});
+
+export const ignoredFrames = new Counter({
+  name: "homebook_ignored_frames_total",
+  help: "Unknown or malformed frames ignored, by leg and kind.",
+  labelNames: ["leg", "kind"],
+});
+
+/** uplink: Mcube media in → user_audio_chunk sent; downlink: agent audio in → first playAudio sent. */
+export const addedLatency = new Histogram({
+  name: "homebook_bridge_added_latency_ms",
+  help: "Time a frame spends inside Homebook, by direction.",
+  labelNames: ["direction"],
+  buckets: LATENCY_BUCKETS_MS,
+});
+
+export const firstAgentAudio = new Histogram({
+  name: "homebook_first_agent_audio_ms",
+  help: "From Mcube start to the first agent audio sent to the caller.",
+  buckets: [50, 100, 250, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000],
+});
+
+export const callErrors = new Counter({
+  name: "homebook_call_errors_total",
+  help: "Call errors, by HomebookError code.",
+  labelNames: ["kind"],
+});

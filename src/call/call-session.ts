@@ -1,0 +1,431 @@
+/** One Mcube call bridged to one agent conversation: lifecycle, frame routing, and the single teardown. */
+import type { ServerWebSocket } from "bun";
+import type { AgentConnection } from "../agent/agent-socket.ts";
+import { classifyClose } from "../agent/agent-errors.ts";
+import type { AgentMessage } from "../agent/elevenlabs-protocol.ts";
+import { clientToolResult } from "../agent/elevenlabs-protocol.ts";
+import type { AgentAudioFormat } from "../audio/agent-format.ts";
+import type { Config } from "../config/index.ts";
+import { HomebookError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import type { SocketData, SocketHandler, UpgradeRequest } from "../http/socket.ts";
+import type { Bot } from "../store/bot-store.ts";
+import { contextSources, extractCallContext, type CallContext } from "../telephony/call-context.ts";
+import { parseMcubeFrame, type StartFrame } from "../telephony/mcube-protocol.ts";
+import type { ReleaseSlot } from "./agent-limiter.ts";
+import { findOutboundContext, startAgent, type AgentStartDeps } from "./agent-start.ts";
+import { CallControl } from "./call-control.ts";
+import { callErrors, callsEnded, firstAgentAudio, ignoredFrames } from "./call-metrics.ts";
+import type { CallRecord, CallRecordSink, EndReason, LiveCall, OutboundContextLookup } from "./call-record.ts";
+import { conversationInitiation } from "./conversation-start.ts";
+import { OwnedTimers } from "./owned-timers.ts";
+import { Downlink } from "./session-downlink.ts";
+import { Uplink } from "./session-uplink.ts";
+import { TranscriptLog } from "./transcript-log.ts";
+
+export interface CallSessionDeps extends AgentStartDeps {
+  config: Config;
+  logger: Logger;
+  records?: CallRecordSink;
+  outbound?: OutboundContextLookup;
+  /** The session ended (after its record was written): remove it from the Map. */
+  onEnded(session: CallSession): void;
+}
+
+export type CallState = "awaiting_start" | "connecting" | "live" | "ending" | "ended";
+
+/** What a test (or the admin API) can check after a call: nothing may be left. */
+export interface SessionDebugState {
+  state: CallState;
+  timers: number;
+  agentOpen: boolean;
+  holdsAgentSlot: boolean;
+  mcubeOpen: boolean;
+  pendingCheckpoints: number;
+  uplinkBufferedMs: number;
+}
+
+export class CallSession implements SocketHandler {
+  readonly sessionId: string;
+  private phase: "awaiting_start" | "connecting" | "live" = "awaiting_start";
+  private readonly timers = new OwnedTimers();
+  private readonly abort = new AbortController();
+  private readonly startedAtMs = Date.now();
+  private readonly transcript = new TranscriptLog(this.startedAtMs);
+  private readonly uplink: Uplink;
+  readonly downlink: Downlink;
+  private readonly control: CallControl;
+  private ws: ServerWebSocket<SocketData> | undefined;
+  private agent: AgentConnection | undefined;
+  private releaseSlot: ReleaseSlot | undefined;
+  private agentStarted = false;
+  private startFrame: StartFrame | undefined;
+  private context: CallContext;
+  private callId: string | undefined;
+  private streamId: string | undefined;
+  private startPerfMs: number | undefined;
+  private resolveStarted!: (streamId: string) => void;
+  private readonly started = new Promise<string>((resolve) => (this.resolveStarted = resolve));
+  private readonly ignoredKinds = new Set<string>();
+  private conversationId: string | undefined;
+  private agentConnectedAt: number | undefined;
+  private firstAgentAudioAt: number | undefined;
+  private errorDetail: string | undefined;
+  bot: Bot | undefined;
+  log: Logger;
+  finished = false;
+
+  constructor(
+    private readonly deps: CallSessionDeps,
+    private readonly request: UpgradeRequest,
+  ) {
+    this.sessionId = request.sessionId;
+    this.log = deps.logger.child({ session_id: this.sessionId });
+    this.context = extractCallContext(contextSources(request.headers, undefined));
+    this.uplink = new Uplink(deps.config.mcube.dtmfMessageTemplate);
+    this.downlink = new Downlink({
+      send: (frame) => this.sendMcube(frame),
+      timers: this.timers,
+      playChunkMs: deps.config.mcube.playChunkMs,
+      onFirstAudio: () => this.onFirstAudio(),
+    });
+    const session = this;
+    this.control = new CallControl({
+      config: deps.config,
+      get log() {
+        return session.log;
+      },
+      timers: this.timers,
+      downlink: this.downlink,
+      get bot() {
+        return session.bot;
+      },
+      get finished() {
+        return session.finished;
+      },
+      whenStarted: () => this.started,
+      sendMcube: (frame) => this.sendMcube(frame),
+      closeMcube: (code, reason) => this.closeMcube(code, reason),
+      closeAgent: () => this.closeAgent(),
+      finish: (reason, detail) => this.finish(reason, detail),
+    });
+  }
+
+  get state(): CallState {
+    if (this.finished) return "ended";
+    return this.control.busy ? "ending" : this.phase;
+  }
+
+  // ---- Mcube socket ---------------------------------------------------------------------------
+
+  open(ws: ServerWebSocket<SocketData>): void {
+    this.ws = ws;
+    this.log.info("call opened", { remote: this.request.remoteAddress, early_agent_start: this.context.did !== undefined });
+    this.timers.after(this.deps.config.mcube.startTimeoutMs, () => {
+      if (this.startFrame) return;
+      this.log.warn("no start frame in time; closing", { timeout_ms: this.deps.config.mcube.startTimeoutMs });
+      this.closeMcube(1008, "no start frame");
+      this.finish("start_timeout");
+    });
+    // The DID is already known: open the agent conversation while Mcube sends start.
+    if (this.context.did !== undefined) this.beginAgent();
+  }
+
+  message(_ws: ServerWebSocket<SocketData>, data: string | Buffer): void {
+    const receivedAtMs = performance.now();
+    if (this.finished) return;
+    const frame = parseMcubeFrame(data);
+    switch (frame.kind) {
+      case "media":
+        return this.uplink.audio(frame.payload, receivedAtMs);
+      case "start":
+        return this.onStart(frame.frame);
+      case "dtmf":
+        this.log.debug("caller pressed a key", { digit: frame.digit });
+        return this.uplink.dtmf(frame.digit);
+      case "played":
+        return this.downlink.played(frame.name);
+      case "cleared":
+        return;
+      case "stop":
+        this.log.info("mcube stopped the stream", { reason: frame.reason });
+        this.closeMcube(1000, "stream stopped");
+        return this.finish(this.control.reason ?? "caller_hangup");
+      case "ignored":
+        return this.noteIgnored("mcube", frame.reason);
+    }
+  }
+
+  close(_ws: ServerWebSocket<SocketData>, code: number, _reason?: string): void {
+    this.ws = undefined;
+    if (!this.finished) this.log.info("caller hung up", { code });
+    this.finish(this.control.reason ?? "caller_hangup");
+  }
+
+  private onStart(frame: StartFrame): void {
+    if (this.startFrame) return this.noteIgnored("mcube", "duplicate_start");
+    this.startFrame = frame;
+    this.startPerfMs = performance.now();
+    this.callId = frame.start.callId;
+    this.streamId = frame.start.streamId;
+    this.log = this.deps.logger.child({ session_id: this.sessionId, call_id: this.callId });
+    this.context = extractCallContext(contextSources(this.request.headers, frame));
+    const encoding = frame.start.mediaFormat?.encoding;
+    if (encoding && !/mulaw|pcmu|ulaw/i.test(encoding)) this.log.warn("mcube announced a media format other than μ-law; treating it as μ-law", { encoding });
+    this.log.info("call started", { stream_id: this.streamId, did: this.context.did, customer_number: this.context.customerNumber, business_id: this.context.businessId });
+    if (this.phase === "awaiting_start") this.phase = "connecting";
+    this.downlink.start(this.streamId);
+    this.resolveStarted(this.streamId);
+    if (!this.agentStarted) this.beginAgent();
+  }
+
+  // ---- agent ---------------------------------------------------------------------------------
+
+  private beginAgent(): void {
+    this.agentStarted = true;
+    startAgent(this.deps, {
+      did: this.context.did,
+      signal: this.abort.signal,
+      log: this.log,
+      init: (bot) => this.initiation(bot),
+      onBot: (bot) => (this.bot = bot),
+      onSlot: (release) => (this.finished ? release() : (this.releaseSlot = release)),
+    }).then(
+      (agent) => this.onAgentReady(agent),
+      (err) => this.onAgentFailed(err instanceof HomebookError ? err : new HomebookError("internal", String(err), { cause: err })),
+    );
+  }
+
+  /** The first frame waits for start so call_id, stream_id and the outbound variables are exact. */
+  private async initiation(bot: Bot) {
+    await this.started;
+    const outbound = await findOutboundContext(this.deps.outbound, this.callId, this.log);
+    const frame = conversationInitiation({ bot, context: this.context, sessionId: this.sessionId, callId: this.callId, streamId: this.streamId, outbound });
+    this.log.debug("conversation initiation", { dynamic_variables: frame.dynamic_variables, overrides: Object.keys(frame.conversation_config_override ?? {}) });
+    return frame;
+  }
+
+  private onAgentReady(agent: AgentConnection): void {
+    if (this.finished) return agent.close(1000, "caller left");
+    this.agent = agent;
+    this.agentConnectedAt = Date.now();
+    this.conversationId = agent.metadata.conversationId;
+    this.phase = "live";
+    this.log.info("agent conversation started", {
+      conversation_id: this.conversationId,
+      agent_id: this.bot?.agentId,
+      input_format: agent.metadata.inputFormat,
+      output_format: agent.metadata.outputFormat,
+    });
+    this.downlink.setFormat(agent.metadata.outputFormat as AgentAudioFormat);
+    this.uplink.ready(agent, agent.metadata.inputFormat as AgentAudioFormat);
+    agent.listen({
+      message: (message, receivedAtMs) => this.onAgentMessage(message, receivedAtMs),
+      close: (code, reason, error) => this.onAgentClosed(code, reason, error),
+    });
+  }
+
+  private onAgentFailed(error: HomebookError): void {
+    this.releaseAgentSlot();
+    if (this.finished) return;
+    this.recordError(error);
+    this.control.fallback(error);
+  }
+
+  private onAgentMessage(message: AgentMessage, receivedAtMs: number): void {
+    if (this.finished) return;
+    switch (message.kind) {
+      case "audio":
+        return this.downlink.audio(message.audioBase64, message.eventId, receivedAtMs);
+      case "interruption":
+        this.log.debug("caller interrupted the agent", { event_id: message.eventId });
+        return this.downlink.interrupt(message.eventId);
+      case "agent_response_complete":
+        return this.downlink.turnComplete(message.eventId);
+      case "user_transcript":
+        return this.transcript.add("user", message.text, message.eventId);
+      case "agent_response":
+        return this.transcript.add("agent", message.text, message.eventId);
+      case "agent_response_correction":
+        return this.transcript.correct(message.original, message.corrected, message.eventId);
+      case "client_tool_call":
+        return this.onClientTool(message.toolName, message.toolCallId, message.parameters);
+      case "agent_tool_response":
+        return this.onSystemTool(message.toolName, message.toolType, message.isError, message.fullResult);
+      case "error":
+        this.log.warn("agent sent an error", { error_type: message.errorType, code: message.code });
+        return;
+      case "ignored":
+        return this.noteIgnored("agent", message.reason);
+      default:
+        return;
+    }
+  }
+
+  private onClientTool(toolName: string, toolCallId: string, parameters: Record<string, unknown>): void {
+    const reply = (result: string, isError = false) => this.agent?.send(clientToolResult(toolCallId, result, isError));
+    if (toolName === "transfer_call") {
+      reply("transferring the call");
+      return this.control.requestTransfer(parameters.phone_number ?? parameters.number, "client_tool");
+    }
+    if (toolName === "end_call") {
+      reply("ending the call");
+      return this.control.requestEnd("client_tool");
+    }
+    this.noteIgnored("agent", `unknown_client_tool:${toolName.slice(0, 40)}`);
+    reply(`unknown tool ${toolName}: this phone line supports transfer_call and end_call`, true);
+  }
+
+  /** System tools run inside ElevenLabs; the bridge only sees their result and carries out the phone part. */
+  private onSystemTool(toolName: string, toolType: string | undefined, isError: boolean, fullResult: string | undefined): void {
+    if (toolType !== undefined && toolType !== "system") return;
+    if (toolName === "end_call") return this.control.requestEnd("system_tool");
+    if (toolName === "transfer_to_number") {
+      if (isError) this.log.warn("agent reported transfer_to_number as failed; transferring from the bridge anyway");
+      return this.control.requestTransfer(transferNumberOf(fullResult), "system_tool");
+    }
+  }
+
+  private onAgentClosed(code: number, reason: string, error: HomebookError | undefined): void {
+    this.agent = undefined;
+    this.uplink.close();
+    this.releaseAgentSlot();
+    this.control.agentClosed();
+    if (this.finished || this.control.busy) return;
+    if (code === 1000) return this.control.requestEnd("agent_close");
+    const failure = error ?? classifyClose(code, reason, true);
+    this.log.warn("agent conversation closed unexpectedly", { code, error_code: failure.code });
+    this.recordError(failure);
+    this.control.fallback(failure);
+  }
+
+  private recordError(error: HomebookError): void {
+    callErrors.inc({ kind: error.code });
+    this.errorDetail = `${error.code}: ${error.message}`;
+    const fields = { code: error.code, detail: error.message, retryable: error.retryable, fix: error.fix };
+    if (error.retryable) this.log.warn("agent connection failed", fields);
+    else this.log.error(`agent connection failed and will not be retried; fix: ${error.fix ?? "see detail"}`, fields);
+  }
+
+  // ---- output and teardown --------------------------------------------------------------------
+
+  private sendMcube(frame: object): void {
+    this.ws?.send(JSON.stringify(frame));
+  }
+
+  private closeMcube(code: number, reason: string): void {
+    const ws = this.ws;
+    this.ws = undefined;
+    ws?.close(code, reason);
+  }
+
+  private closeAgent(): void {
+    this.agent?.close(1000, "call ended");
+    this.agent = undefined;
+    this.uplink.close();
+    this.releaseAgentSlot();
+  }
+
+  private releaseAgentSlot(): void {
+    const release = this.releaseSlot;
+    this.releaseSlot = undefined;
+    release?.();
+  }
+
+  private onFirstAudio(): void {
+    this.firstAgentAudioAt = Date.now();
+    if (this.startPerfMs !== undefined) firstAgentAudio.observe(undefined, performance.now() - this.startPerfMs);
+  }
+
+  private noteIgnored(leg: "mcube" | "agent", kind: string): void {
+    ignoredFrames.inc({ leg, kind: kind.split(":")[0]! });
+    if (this.ignoredKinds.has(`${leg}:${kind}`)) return;
+    this.ignoredKinds.add(`${leg}:${kind}`);
+    this.log.warn("ignoring a frame the bridge cannot use (logged once per kind)", { leg, kind });
+  }
+
+  /** Ends the call once: every timer, socket and slot is released, the record written, the Map entry removed. */
+  finish(reason: EndReason, detail: { transferTo?: string; errorDetail?: string } = {}): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.timers.clearAll();
+    this.abort.abort();
+    this.downlink.close();
+    this.closeAgent();
+    this.closeMcube(1000, "call ended");
+    const record = this.record(reason, detail);
+    callsEnded.inc({ end_reason: reason });
+    this.log.info("call ended", { end_reason: reason, duration_ms: record.durationMs, frames_in: record.framesIn, frames_out: record.framesOut, transfer_to: record.transferTo });
+    try {
+      this.deps.records?.write(record, this.transcript.turns);
+    } catch (err) {
+      this.log.error("call record sink failed", { err });
+    }
+    this.deps.onEnded(this);
+  }
+
+  private record(reason: EndReason, detail: { transferTo?: string; errorDetail?: string }): CallRecord {
+    const endedAt = Date.now();
+    return {
+      ...this.liveFields(),
+      endedAt,
+      durationMs: endedAt - this.startedAtMs,
+      endReason: reason,
+      transferTo: detail.transferTo ?? this.control.transferTo,
+      errorDetail: detail.errorDetail ?? this.errorDetail,
+    };
+  }
+
+  private liveFields(): Omit<CallRecord, "endedAt" | "durationMs" | "endReason"> {
+    return {
+      sessionId: this.sessionId,
+      callId: this.callId,
+      streamId: this.streamId,
+      did: this.context.did,
+      botId: this.bot?.botId,
+      businessId: this.context.businessId ?? this.bot?.businessId,
+      agentId: this.bot?.agentId,
+      conversationId: this.conversationId,
+      customerNumber: this.context.customerNumber,
+      startedAt: this.startedAtMs,
+      agentConnectedAt: this.agentConnectedAt,
+      firstAgentAudioAt: this.firstAgentAudioAt,
+      framesIn: this.uplink.framesIn,
+      framesOut: this.downlink.framesOut,
+      interruptions: this.downlink.interruptions,
+    };
+  }
+
+  /** The admin API's view of this call. */
+  live(): LiveCall {
+    return { ...this.liveFields(), state: this.state, transcript: [...this.transcript.turns] };
+  }
+
+  /** Drain: transfer this caller now (no goodbye wait). */
+  transferNow(number: string): void {
+    this.control.requestTransfer(number, "drain", "drain");
+  }
+
+  debugState(): SessionDebugState {
+    return {
+      state: this.state,
+      timers: this.timers.size,
+      agentOpen: this.agent?.isOpen ?? false,
+      holdsAgentSlot: this.releaseSlot !== undefined,
+      mcubeOpen: this.ws !== undefined,
+      pendingCheckpoints: this.downlink.pendingCheckpoints,
+      uplinkBufferedMs: this.uplink.bufferedMs,
+    };
+  }
+}
+
+/** transfer_number from a transfer_to_number system tool's full result (JSON), if present. */
+function transferNumberOf(fullResult: string | undefined): string | undefined {
+  if (!fullResult) return undefined;
+  try {
+    const value = (JSON.parse(fullResult) as { transfer_number?: unknown }).transfer_number;
+    return typeof value === "string" || typeof value === "number" ? String(value) : undefined;
+  } catch {
+    return undefined;
+  }
+}
