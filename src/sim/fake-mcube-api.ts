@@ -190,6 +190,8 @@ export async function startFakeMcubeApi({
         const { HTTP_AUTHORIZATION: given, ...rest } = raw as Record<string, unknown>;
         record.body = rest;
         record.tokenMatched = given === token;
+        const text = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : undefined);
+        Object.assign(record, { refid: text(rest.refid), custnumber: text(rest.custnumber), exenumber: text(rest.exenumber) });
       }
       if (delay > 0) await wait(delay);
       const failure = failures.shift();
@@ -207,7 +209,6 @@ export async function startFakeMcubeApi({
         return json({ status: false, msg: "Invalid request: HTTP_AUTHORIZATION, exenumber and custnumber are required" }, 400);
       }
       const { exenumber, custnumber, refurl, refid } = parsed.data;
-      Object.assign(record, { exenumber, custnumber, refid });
       if (!record.tokenMatched) {
         record.result = "unauthorized";
         return json({ status: false, msg: "Invalid token" }, 401);
