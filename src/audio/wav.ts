@@ -14,6 +14,8 @@ export interface WavAudio {
 const FORMAT_PCM = 1;
 const FORMAT_MULAW = 7;
 const FORMAT_EXTENSIBLE = 0xfffe;
+/** Data sizes writers use when streaming to a pipe and the length is unknown (sox, ffmpeg). */
+const STREAMED_SIZES = new Set([0xffffffff, 0x7ffff000]);
 
 function invalid(message: string): HomebookError {
   return new HomebookError("invalid_input", `WAV: ${message}`, {
@@ -45,6 +47,11 @@ export function readWav(bytes: Uint8Array): WavAudio {
     } else if (id === "data") {
       if (!format) throw invalid("data chunk comes before the fmt chunk");
       const available = bytes.length - body;
+      if (STREAMED_SIZES.has(size)) {
+        // Written to a pipe: the samples run to the end of the file.
+        const whole = format.encoding === "pcm16" ? available - (available % 2) : available;
+        return { ...format, data: bytes.slice(body, body + whole) };
+      }
       if (size > available) throw invalid(`data chunk declares ${size} bytes but only ${available} are present (truncated file)`);
       if (format.encoding === "pcm16" && size % 2 !== 0) throw invalid(`16-bit data chunk has an odd length (${size} bytes)`);
       return { ...format, data: bytes.slice(body, body + size) };

@@ -1,0 +1,93 @@
+/** Transcoders as the call bridge uses them: μ-law 8 kHz ⇄ every agent format, per direction, per call. */
+import { describe, expect, test } from "bun:test";
+import { AGENT_AUDIO_FORMATS, bytesPerMs, parseAgentAudioFormat, type AgentAudioFormat } from "../../src/audio/agent-format.ts";
+import { mulawDecode, mulawEncode } from "../../src/audio/mulaw.ts";
+import { createDownlinkTranscoder, createUplinkTranscoder } from "../../src/audio/transcoder.ts";
+import { concat, levelDb, maxAbsDiff, processInChunks, randomChunks, snrDb, tone } from "./signals.ts";
+
+const PCM_FORMATS = AGENT_AUDIO_FORMATS.filter((f) => f.startsWith("pcm_"));
+
+function pcmBytesToSamples(bytes: Uint8Array): Int16Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Int16Array.from({ length: bytes.length / 2 }, (_, i) => view.getInt16(2 * i, true));
+}
+
+function samplesToPcmBytes(samples: Int16Array): Uint8Array {
+  const bytes = new Uint8Array(samples.length * 2);
+  const view = new DataView(bytes.buffer);
+  samples.forEach((v, i) => view.setInt16(2 * i, v, true));
+  return bytes;
+}
+
+describe("ulaw_8000 agents: passthrough both ways", () => {
+  test("bytes go through untouched, with no decode/encode round trip", () => {
+    // 0x7f (μ-law −0) would come back as 0xff after a decode/encode round trip.
+    const frame = Uint8Array.from({ length: 160 }, (_, i) => (i % 2 ? 0x7f : i));
+    expect(createUplinkTranscoder("ulaw_8000").process(frame)).toEqual(frame);
+    expect(createDownlinkTranscoder("ulaw_8000").process(frame)).toEqual(frame);
+  });
+});
+
+describe.each(PCM_FORMATS)("%s agents", (format) => {
+  const { sampleRate } = parseAgentAudioFormat(format)!;
+
+  test("uplink: one 160-byte caller frame becomes 20 ms of PCM16LE at the agent rate, tone intact", () => {
+    const uplink = createUplinkTranscoder(format);
+    // 1013 Hz: not a divisor of 8 kHz, so μ-law error spreads like it does on speech.
+    const caller = mulawEncode(tone(8000, 1013, 1200));
+    const frames = processInChunks(caller, Array.from({ length: caller.length / 160 }, () => 160), (c) => uplink.process(c));
+    for (const frame of frames) expect(frame.length).toBe(bytesPerMs(format) * 20);
+    const agentHears = pcmBytesToSamples(concat(frames));
+    expect(Math.abs(levelDb(agentHears, sampleRate, 1013) - -6.02)).toBeLessThan(0.3);
+    // μ-law itself limits a −6 dBFS tone to ~37 dB; resampling must not lose more than 1 dB of that.
+    expect(snrDb(agentHears, sampleRate, 1013)).toBeGreaterThan(snrDb(mulawDecode(caller), 8000, 1013) - 1);
+  });
+
+  test("downlink: agent PCM chunks split at odd byte offsets give the same μ-law as one chunk", () => {
+    const agentBytes = samplesToPcmBytes(tone(sampleRate, 700, 600, 12_000));
+    const oneShot = createDownlinkTranscoder(format).process(agentBytes);
+    expect(oneShot.length).toBe(600 * 8);
+    for (const seed of [11, 12]) {
+      const downlink = createDownlinkTranscoder(format);
+      const sizes = randomChunks(agentBytes.length, 1501, seed);
+      expect(sizes.some((s) => s % 2 === 1)).toBe(true);
+      const streamed = concat(processInChunks(agentBytes, sizes, (c) => downlink.process(c)));
+      expect(maxAbsDiff(mulawDecode(streamed), mulawDecode(oneShot))).toBe(0);
+    }
+  });
+
+  test("downlink: a lone byte is held until its partner arrives", () => {
+    const downlink = createDownlinkTranscoder(format);
+    const agentBytes = samplesToPcmBytes(tone(sampleRate, 700, 20, 12_000));
+    const first = downlink.process(agentBytes.subarray(0, 1));
+    const rest = downlink.process(agentBytes.subarray(1));
+    expect(first.length + rest.length).toBe(160);
+  });
+
+  test("round trip caller → agent → caller keeps a tone's level and μ-law-grade SNR", () => {
+    const uplink = createUplinkTranscoder(format);
+    const downlink = createDownlinkTranscoder(format);
+    const caller = mulawEncode(tone(8000, 1013, 1200));
+    const frames = processInChunks(caller, Array.from({ length: caller.length / 160 }, () => 160), (c) => downlink.process(uplink.process(c)));
+    const heard = mulawDecode(concat(frames));
+    expect(Math.abs(levelDb(heard, 8000, 1013) - -6.02)).toBeLessThan(0.5);
+    // Two μ-law quantizations (caller's and ours) at ~37 dB each: ~34 dB; resampling adds nothing audible.
+    expect(snrDb(heard, 8000, 1013)).toBeGreaterThan(32);
+  });
+
+  test("reset() drops a carried half sample and the filter history (barge-in)", () => {
+    const downlink = createDownlinkTranscoder(format);
+    const loud = samplesToPcmBytes(tone(sampleRate, 1000, 40, 16_000));
+    downlink.process(loud.subarray(0, loud.length - 1)); // leaves one byte carried
+    downlink.reset();
+    const silence = new Uint8Array(bytesPerMs(format) * 20);
+    const out = downlink.process(silence);
+    expect(out.length).toBe(160);
+    expect(out.every((b) => b === 0xff)).toBe(true); // μ-law digital silence, nothing left over
+  });
+});
+
+test("unknown formats are refused when the transcoder is created", () => {
+  expect(() => createUplinkTranscoder("mp3_44100" as AgentAudioFormat)).toThrow(/unsupported agent audio format "mp3_44100"/);
+  expect(() => createDownlinkTranscoder("pcm_11025" as AgentAudioFormat)).toThrow(/unsupported agent audio format/);
+});
