@@ -72,7 +72,8 @@ export function createBotResolver({ dbs, config, logger, lookup = createBotLooku
     const running = inFlight.get(did);
     if (running) return running;
     const started = now();
-    const promise = lookup(did)
+    const promise = Promise.resolve()
+      .then(() => lookup(did))
       .then((bot) => {
         const entry: Entry = { bot: bot ?? null, fetchedAt: now() };
         remember(did, entry);
