@@ -95,6 +95,18 @@ export function botStoreSuite(target: StoreTarget): void {
       expect((await resolver.resolve("8040002000")).bot.agentId).toBe("agent_c2");
     });
 
+    test("after BOT_CACHE_TTL_MS the store is read again", async () => {
+      await admin.addBot("bot_ttl", { agentId: "agent_t1" }, ["8040002500"]);
+      let clockMs = 1_000_000;
+      const resolver = createBotResolver({ dbs, config: config({ BOT_CACHE_TTL_MS: "5000" }), logger: silentLogger, now: () => clockMs });
+      await resolver.resolve("8040002500");
+      await admin.updateBot("bot_ttl", { agentId: "agent_t2" });
+      clockMs += 4999;
+      expect(await resolver.resolve("8040002500")).toMatchObject({ source: "cache", bot: { agentId: "agent_t1" } });
+      clockMs += 1;
+      expect(await resolver.resolve("8040002500")).toMatchObject({ source: "store", bot: { agentId: "agent_t2" } });
+    });
+
     test("with BOT_CACHE_TTL_MS=0 every lookup reads the store, so changes show at once", async () => {
       await admin.addBot("bot_fresh", { agentId: "agent_f1" }, ["8040003000"]);
       const resolver = createBotResolver({ dbs, config: config({ BOT_CACHE_TTL_MS: "0" }), logger: silentLogger });
