@@ -6,6 +6,7 @@
 import { designLowpass } from "./filter-design.ts";
 import { KAISER_BETA, toInt16 } from "./polyphase-resampler.ts";
 import type { StreamResampler } from "./resampler.ts";
+import { SampleBuffer } from "./sample-buffer.ts";
 
 /**
  * Nonzero symmetric tap pairs. 20 pairs = 79 taps at 16 kHz: with Kaiser β for 90 dB this keeps
@@ -50,37 +51,6 @@ export function halfBandImpulse(): Float64Array {
     taps[center - 1 - 2 * j] = pairs[j]!;
   }
   return taps;
-}
-
-/** Float64 history + input buffer that only grows for chunks larger than any seen before. */
-class SampleBuffer {
-  data: Float64Array;
-  filled = 0;
-  constructor(readonly history: number) {
-    this.data = new Float64Array(history + 4096);
-    this.clear();
-  }
-  clear(): void {
-    this.data.fill(0, 0, this.history);
-    this.filled = this.history;
-  }
-  append(input: Int16Array): Float64Array {
-    const needed = this.filled + input.length;
-    if (needed > this.data.length) {
-      const grown = new Float64Array(needed + 4096);
-      grown.set(this.data.subarray(0, this.filled));
-      this.data = grown;
-    }
-    const data = this.data;
-    for (let i = 0, j = this.filled; i < input.length; i++, j++) data[j] = input[i]!;
-    this.filled = needed;
-    return data;
-  }
-  /** Drop everything before `from`. */
-  discard(from: number): void {
-    this.data.copyWithin(0, from, this.filled);
-    this.filled -= from;
-  }
 }
 
 /** 8 kHz → 16 kHz: each input sample yields one filtered sample and one delayed copy. */

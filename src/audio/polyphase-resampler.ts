@@ -2,6 +2,7 @@
 
 import { designLowpass, kaiserBeta, kaiserLength } from "./filter-design.ts";
 import type { StreamResampler } from "./resampler.ts";
+import { SampleBuffer } from "./sample-buffer.ts";
 
 /**
  * Filter spec shared by every rate pair: 8 kHz is always one side, so the filter keeps
@@ -79,9 +80,7 @@ export class PolyphaseResampler implements StreamResampler {
   private readonly table: PolyphaseTable;
   private readonly stepWhole: number;
   private readonly stepFraction: number;
-  /** History (tapsPerPhase − 1 samples) followed by the current input. */
-  private buffer: Float64Array;
-  private filled = 0;
+  private readonly buffer: SampleBuffer;
   /** Buffer index of the newest input sample the next output uses. */
   private position = 0;
   /** Polyphase branch of the next output (0 … up − 1). */
@@ -93,31 +92,21 @@ export class PolyphaseResampler implements StreamResampler {
     this.outputRate = table.outputRate;
     this.stepWhole = Math.floor(table.down / table.up);
     this.stepFraction = table.down % table.up;
-    this.buffer = new Float64Array(table.tapsPerPhase + 4096);
+    this.buffer = new SampleBuffer(table.tapsPerPhase - 1);
     this.reset();
   }
 
   reset(): void {
-    const history = this.table.tapsPerPhase - 1;
-    this.buffer.fill(0, 0, history);
-    this.filled = history;
-    this.position = history;
+    this.buffer.clear();
+    this.position = this.buffer.history;
     this.phase = 0;
   }
 
   process(input: Int16Array): Int16Array {
     const { up, down, tapsPerPhase, coefficients } = this.table;
-    const needed = this.filled + input.length;
-    if (needed > this.buffer.length) {
-      const grown = new Float64Array(needed + 4096);
-      grown.set(this.buffer.subarray(0, this.filled));
-      this.buffer = grown;
-    }
-    const buffer = this.buffer;
-    for (let i = 0; i < input.length; i++) buffer[this.filled + i] = input[i]!;
-    this.filled = needed;
-
-    const available = needed - 1 - this.position;
+    const buffer = this.buffer.append(input);
+    const filled = this.buffer.filled;
+    const available = filled - 1 - this.position;
     const count = available < 0 ? 0 : Math.floor(((available + 1) * up - this.phase + down - 1) / down);
     const output = new Int16Array(count);
     let position = this.position;
@@ -142,9 +131,8 @@ export class PolyphaseResampler implements StreamResampler {
       }
     }
     // Keep only the history the next output needs.
-    const keepFrom = Math.min(position - tapsPerPhase + 1, needed);
-    buffer.copyWithin(0, keepFrom, needed);
-    this.filled = needed - keepFrom;
+    const keepFrom = Math.min(position - tapsPerPhase + 1, filled);
+    this.buffer.discard(keepFrom);
     this.position = position - keepFrom;
     this.phase = phase;
     return output;
