@@ -42,6 +42,8 @@ export class AgentSocket implements AgentConnection {
   private meta: AgentMetadata | undefined;
   private openWaiter: Pending | undefined;
   private metaWaiter: Pending | undefined;
+  private initSent = false;
+  private heldPongs: number[] = [];
   private markClosed!: () => void;
   private readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
@@ -101,6 +103,14 @@ export class AgentSocket implements AgentConnection {
     return true;
   }
 
+  /** The first frame; pings that came before it are answered right after it. */
+  sendInit(frame: object): boolean {
+    const sent = this.send(frame);
+    this.initSent = true;
+    for (const eventId of this.heldPongs.splice(0)) this.send(pong(eventId));
+    return sent;
+  }
+
   sendAudio(bytes: Uint8Array): boolean {
     return this.send(userAudioChunk(bytes));
   }
@@ -126,7 +136,9 @@ export class AgentSocket implements AgentConnection {
     if (typeof data !== "string") return; // the service sends text frames only
     const message = parseAgentMessage(data);
     if (message.kind === "ping") {
-      this.send(pong(message.eventId)); // at once, before anything else
+      // At once — except before the init frame, which must be the first client frame.
+      if (this.initSent) this.send(pong(message.eventId));
+      else this.heldPongs.push(message.eventId);
       return;
     }
     if (message.kind === "metadata") {

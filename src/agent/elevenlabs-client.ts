@@ -87,7 +87,7 @@ export function createElevenLabsConnector({ config, logger }: { config: Config; 
     try {
       await Promise.race([socket.opened(AGENT_OPEN_TIMEOUT_MS), stop]);
       const init = await Promise.race([request.init, socket.closedEarly(), stop]);
-      socket.send(init);
+      socket.sendInit(init);
       await Promise.race([socket.initiated(AGENT_METADATA_TIMEOUT_MS), stop]);
       checkFormats(socket, request.agentId);
       return socket;

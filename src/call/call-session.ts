@@ -2,8 +2,6 @@
 import type { ServerWebSocket } from "bun";
 import type { AgentConnection } from "../agent/agent-socket.ts";
 import { classifyClose } from "../agent/agent-errors.ts";
-import type { AgentMessage } from "../agent/elevenlabs-protocol.ts";
-import { clientToolResult } from "../agent/elevenlabs-protocol.ts";
 import type { AgentAudioFormat } from "../audio/agent-format.ts";
 import type { Config } from "../config/index.ts";
 import { HomebookError } from "../errors.ts";
@@ -22,6 +20,7 @@ import { OwnedTimers } from "./owned-timers.ts";
 import { Downlink } from "./session-downlink.ts";
 import { Uplink } from "./session-uplink.ts";
 import { TranscriptLog } from "./transcript-log.ts";
+import { AgentEvents } from "./session-agent-events.ts";
 
 export interface CallSessionDeps extends AgentStartDeps {
   config: Config;
@@ -55,6 +54,7 @@ export class CallSession implements SocketHandler {
   private readonly uplink: Uplink;
   readonly downlink: Downlink;
   private readonly control: CallControl;
+  private readonly events: AgentEvents;
   private ws: ServerWebSocket<SocketData> | undefined;
   private agent: AgentConnection | undefined;
   private releaseSlot: ReleaseSlot | undefined;
@@ -67,6 +67,7 @@ export class CallSession implements SocketHandler {
   private resolveStarted!: (streamId: string) => void;
   private readonly started = new Promise<string>((resolve) => (this.resolveStarted = resolve));
   private readonly ignoredKinds = new Set<string>();
+  private closedByUs = false;
   private conversationId: string | undefined;
   private agentConnectedAt: number | undefined;
   private firstAgentAudioAt: number | undefined;
@@ -109,6 +110,16 @@ export class CallSession implements SocketHandler {
       closeAgent: () => this.closeAgent(),
       finish: (reason, detail) => this.finish(reason, detail),
     });
+    this.events = new AgentEvents({
+      downlink: this.downlink,
+      transcript: this.transcript,
+      control: this.control,
+      send: (frame) => this.agent?.send(frame),
+      get log() {
+        return session.log;
+      },
+      noteIgnored: (kind) => this.noteIgnored("agent", kind),
+    });
   }
 
   get state(): CallState {
@@ -149,7 +160,6 @@ export class CallSession implements SocketHandler {
         return;
       case "stop":
         this.log.info("mcube stopped the stream", { reason: frame.reason });
-        this.closeMcube(1000, "stream stopped");
         return this.finish(this.control.reason ?? "caller_hangup");
       case "ignored":
         return this.noteIgnored("mcube", frame.reason);
@@ -158,6 +168,7 @@ export class CallSession implements SocketHandler {
 
   close(_ws: ServerWebSocket<SocketData>, code: number, _reason?: string): void {
     this.ws = undefined;
+    if (this.closedByUs) return; // whoever closed it finishes the call with the right reason
     if (!this.finished) this.log.info("caller hung up", { code });
     this.finish(this.control.reason ?? "caller_hangup");
   }
@@ -220,7 +231,9 @@ export class CallSession implements SocketHandler {
     this.downlink.setFormat(agent.metadata.outputFormat as AgentAudioFormat);
     this.uplink.ready(agent, agent.metadata.inputFormat as AgentAudioFormat);
     agent.listen({
-      message: (message, receivedAtMs) => this.onAgentMessage(message, receivedAtMs),
+      message: (message, receivedAtMs) => {
+        if (!this.finished) this.events.handle(message, receivedAtMs);
+      },
       close: (code, reason, error) => this.onAgentClosed(code, reason, error),
     });
   }
@@ -230,60 +243,6 @@ export class CallSession implements SocketHandler {
     if (this.finished) return;
     this.recordError(error);
     this.control.fallback(error);
-  }
-
-  private onAgentMessage(message: AgentMessage, receivedAtMs: number): void {
-    if (this.finished) return;
-    switch (message.kind) {
-      case "audio":
-        return this.downlink.audio(message.audioBase64, message.eventId, receivedAtMs);
-      case "interruption":
-        this.log.debug("caller interrupted the agent", { event_id: message.eventId });
-        return this.downlink.interrupt(message.eventId);
-      case "agent_response_complete":
-        return this.downlink.turnComplete(message.eventId);
-      case "user_transcript":
-        return this.transcript.add("user", message.text, message.eventId);
-      case "agent_response":
-        return this.transcript.add("agent", message.text, message.eventId);
-      case "agent_response_correction":
-        return this.transcript.correct(message.original, message.corrected, message.eventId);
-      case "client_tool_call":
-        return this.onClientTool(message.toolName, message.toolCallId, message.parameters);
-      case "agent_tool_response":
-        return this.onSystemTool(message.toolName, message.toolType, message.isError, message.fullResult);
-      case "error":
-        this.log.warn("agent sent an error", { error_type: message.errorType, code: message.code });
-        return;
-      case "ignored":
-        return this.noteIgnored("agent", message.reason);
-      default:
-        return;
-    }
-  }
-
-  private onClientTool(toolName: string, toolCallId: string, parameters: Record<string, unknown>): void {
-    const reply = (result: string, isError = false) => this.agent?.send(clientToolResult(toolCallId, result, isError));
-    if (toolName === "transfer_call") {
-      reply("transferring the call");
-      return this.control.requestTransfer(parameters.phone_number ?? parameters.number, "client_tool");
-    }
-    if (toolName === "end_call") {
-      reply("ending the call");
-      return this.control.requestEnd("client_tool");
-    }
-    this.noteIgnored("agent", `unknown_client_tool:${toolName.slice(0, 40)}`);
-    reply(`unknown tool ${toolName}: this phone line supports transfer_call and end_call`, true);
-  }
-
-  /** System tools run inside ElevenLabs; the bridge only sees their result and carries out the phone part. */
-  private onSystemTool(toolName: string, toolType: string | undefined, isError: boolean, fullResult: string | undefined): void {
-    if (toolType !== undefined && toolType !== "system") return;
-    if (toolName === "end_call") return this.control.requestEnd("system_tool");
-    if (toolName === "transfer_to_number") {
-      if (isError) this.log.warn("agent reported transfer_to_number as failed; transferring from the bridge anyway");
-      return this.control.requestTransfer(transferNumberOf(fullResult), "system_tool");
-    }
   }
 
   private onAgentClosed(code: number, reason: string, error: HomebookError | undefined): void {
@@ -316,7 +275,9 @@ export class CallSession implements SocketHandler {
   private closeMcube(code: number, reason: string): void {
     const ws = this.ws;
     this.ws = undefined;
-    ws?.close(code, reason);
+    if (!ws) return;
+    this.closedByUs = true;
+    ws.close(code, reason);
   }
 
   private closeAgent(): void {
@@ -416,16 +377,5 @@ export class CallSession implements SocketHandler {
       pendingCheckpoints: this.downlink.pendingCheckpoints,
       uplinkBufferedMs: this.uplink.bufferedMs,
     };
-  }
-}
-
-/** transfer_number from a transfer_to_number system tool's full result (JSON), if present. */
-function transferNumberOf(fullResult: string | undefined): string | undefined {
-  if (!fullResult) return undefined;
-  try {
-    const value = (JSON.parse(fullResult) as { transfer_number?: unknown }).transfer_number;
-    return typeof value === "string" || typeof value === "number" ? String(value) : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -1,0 +1,116 @@
+/** Test harness: fake agent server + CallManager + gateway on loopback, and helpers to place simulated Mcube calls. */
+import { startGateway, type Gateway } from "../../src/gateway.ts";
+import { CallManager } from "../../src/call/call-manager.ts";
+import { createMemoryBotResolver } from "../../src/call/memory-bot-resolver.ts";
+import type { CallRecord, OutboundContextLookup, TranscriptTurn } from "../../src/call/call-record.ts";
+import type { Config } from "../../src/config/index.ts";
+import { createLogger, type Logger } from "../../src/log/logger.ts";
+import type { Bot, BotResolver } from "../../src/store/bot-store.ts";
+import { startFakeAgentServer, type FakeAgentOptions, type FakeAgentServer } from "../../src/sim/fake-agent-server.ts";
+import { startMcubeCall, type McubeCall, type McubeCallOptions } from "../../src/sim/mcube-call.ts";
+import { testConfig } from "../helpers/env.ts";
+
+export const DID = "8040001234";
+export const AGENT_ID = "agent_default";
+
+export interface Harness {
+  agent: FakeAgentServer;
+  config: Config;
+  manager: CallManager;
+  gateway: Gateway;
+  records: { record: CallRecord; transcript: TranscriptTurn[] }[];
+  logLines: string[];
+  /** Places a call to /ws/<sessionId> with X-DID in the upgrade headers unless told otherwise. */
+  call(options?: Partial<McubeCallOptions> & { sessionId?: string }): Promise<McubeCall>;
+  /** The record of a session, once its call has ended (bounded wait). */
+  recordOf(sessionId: string, timeoutMs?: number): Promise<{ record: CallRecord; transcript: TranscriptTurn[] }>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  agent?: FakeAgentOptions;
+  env?: Record<string, string>;
+  bots?: Record<string, Bot>;
+  outbound?: OutboundContextLookup;
+  /** Bot lookups take this long (a slow store), so the agent is ready late. */
+  botDelayMs?: number;
+  /** Point ELEVENLABS_BASE_URL here instead of the fake agent (e.g. a closed port). */
+  baseUrl?: string;
+}
+
+let sessionCounter = 0;
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const agent = await startFakeAgentServer({ pingIntervalMs: 400, ...options.agent });
+  const config = testConfig({ ELEVENLABS_BASE_URL: options.baseUrl ?? agent.baseUrl, ELEVENLABS_AGENT_ID: AGENT_ID, ...options.env });
+  const memory = createMemoryBotResolver(config, options.bots);
+  const delayMs = options.botDelayMs ?? 0;
+  const bots: BotResolver = delayMs > 0 ? { resolve: async (did) => (await Bun.sleep(delayMs), memory.resolve(did)) } : memory;
+  const logLines: string[] = [];
+  const logger: Logger = createLogger({ level: "info", stdout: "none", sink: (line) => logLines.push(line) });
+  const records: Harness["records"] = [];
+  const recordWaiters: (() => void)[] = [];
+  const manager = new CallManager({
+    config,
+    logger,
+    bots,
+    outbound: options.outbound,
+    records: {
+      write(record, transcript) {
+        records.push({ record, transcript: transcript.map((t) => ({ ...t })) });
+        for (const wake of recordWaiters.splice(0)) wake();
+      },
+    },
+  });
+  const gateway = await startGateway({ config, logger, sockets: manager.socketHandler() });
+  const wsBase = gateway.url.replace(/^http/, "ws");
+
+  return {
+    agent,
+    config,
+    manager,
+    gateway,
+    records,
+    logLines,
+    call({ sessionId, ...rest } = {}) {
+      const id = sessionId ?? `s-${process.pid}-${++sessionCounter}`;
+      return startMcubeCall({ url: `${wsBase}/ws/${id}`, upgradeHeaders: { "X-DID": DID }, ...rest });
+    },
+    async recordOf(sessionId, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = records.find((r) => r.record.sessionId === sessionId);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no call record for ${sessionId} within ${timeoutMs} ms`);
+        await new Promise<void>((resolve) => {
+          recordWaiters.push(resolve);
+          setTimeout(resolve, 100);
+        });
+      }
+    },
+    async stop() {
+      await gateway.stop();
+      await agent.stop();
+    },
+  };
+}
+
+/** A bot on the default agent with the given fields. */
+export function botFor(fields: Partial<Bot>): Bot {
+  return { botId: "bot_1", name: "Asha", agentId: AGENT_ID, companyName: "Acme Homes", dynamicVariables: {}, ...fields };
+}
+
+/** Resolves with what the caller had heard the moment the gateway's `event` frame arrived. */
+export async function heardAt(call: McubeCall, event: string, timeoutMs = 15_000): Promise<{ frame: any; heard: Uint8Array }> {
+  const frame = await call.waitFor(event, timeoutMs);
+  return { frame, heard: call.heard };
+}
+
+/** Polls `check` every 20 ms until it returns true, failing after `timeoutMs`. */
+export async function eventually(check: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
