@@ -39,7 +39,12 @@ export function createProgressReporter({ write, tty }: { write: (text: string) =
     };
   }
 
-  const line = (p: CampaignProgress) => write(`progress: ${p.done}/${p.total} done (${counts(p)})\n`);
+  let lastLine = "";
+  const line = (p: CampaignProgress) => {
+    const text = `progress: ${p.done}/${p.total} done (${counts(p)})\n`;
+    if (text !== lastLine) write(text);
+    lastLine = text;
+  };
   return {
     update(p) {
       const step = p.total === 0 ? 20 : Math.floor((p.done / p.total) * 20);

@@ -8,7 +8,7 @@ export const RESULT_COLUMNS = ["number", "status", "callid", "refid", "error", "
 
 /**
  * Writes the results in CSV line order: dialed contacts with their state, "not_dialed" for those an
- * interruption left, "invalid" and "duplicate" for lines the validation dropped. Written to a temp
+ * interruption left (with their refid when one was already recorded), "retrying" for those stopped between retries, "invalid" and "duplicate" for lines the validation dropped. Written to a temp
  * file then renamed, so a reader never sees half a file.
  */
 export function writeResultsCsv(path: string, list: ContactList, state: CampaignState): void {
@@ -17,7 +17,8 @@ export function writeResultsCsv(path: string, list: ContactList, state: Campaign
     const e = state.get(c.number);
     rows.push({
       line: c.line,
-      values: e ? [c.number, e.status, e.callid, e.refid, e.error, e.attempts] : [c.number, "not_dialed", "", "", "", 0],
+      // "pending": a refid was recorded but nothing sent before the run stopped.
+      values: e ? [c.number, e.status === "pending" ? "not_dialed" : e.status, e.callid, e.refid, e.error, e.attempts] : [c.number, "not_dialed", "", "", "", 0],
     });
   }
   for (const bad of list.invalid) rows.push({ line: bad.line, values: [bad.value, "invalid", "", "", `line ${bad.line}: ${bad.reason}`, 0] });

@@ -7,7 +7,7 @@ import { LOST_ANSWER_ERROR, runCampaign, type CampaignOptions } from "../../src/
 import type { Contact } from "../../src/outbound/contacts.ts";
 import { placeCall } from "../../src/outbound/place-call.ts";
 import { tempDir } from "../helpers/env.ts";
-import { clientFor, FAST_RETRY, maxInWindow, openTestStore, type TestStore } from "./helpers.ts";
+import { clientFor, FAST_RETRY, maxInWindow, openTestStore, requestsPerNumber, type TestStore } from "./helpers.ts";
 
 let mcube: FakeMcubeApi;
 let t: TestStore;
@@ -33,12 +33,6 @@ function options(state: CampaignState, list: Contact[], extra: Partial<CampaignO
   return { contacts: list, did: "8000000000", state, store: t.store, client: clientFor(mcube), ratePerSecond: 50, concurrency: 5, retry: FAST_RETRY, logger: silentLogger, ...extra };
 }
 
-/** How many requests reached the fake for each customer number. */
-function requestsPerNumber(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of mcube.requests) if (r.custnumber) counts.set(r.custnumber, (counts.get(r.custnumber) ?? 0) + 1);
-  return counts;
-}
 
 describe("placing one call", () => {
   test("5xx then success: retried with the same refid, the call placed once", async () => {
@@ -112,7 +106,7 @@ describe("campaigns", () => {
     const resumed = await runCampaign(options(resumedState, list, { ratePerSecond: 30, concurrency: 2 }));
     expect(resumed.interrupted).toBe(false);
     expect(resumed.progress).toMatchObject({ total: 20, done: 20, placed: 20 });
-    const perNumber = requestsPerNumber();
+    const perNumber = requestsPerNumber(mcube);
     expect(perNumber.size).toBe(20);
     expect([...perNumber.values()].every((n) => n === 1)).toBe(true);
     const rows = await t.store.listCampaign("cmp-test");
@@ -129,7 +123,7 @@ describe("campaigns", () => {
     state.record({ number: list[1]!.number, refid: "hb-crash", status: "sending", attempts: 1 });
     const outcome = await runCampaign(options(CampaignState.open(state.path), list));
     expect(outcome.progress).toMatchObject({ done: 3, placed: 2, unknown: 1 });
-    expect(requestsPerNumber().get(list[1]!.number)).toBeUndefined();
+    expect(requestsPerNumber(mcube).get(list[1]!.number)).toBeUndefined();
     expect(await t.store.findByRefid("hb-crash")).toMatchObject({ status: "unknown", error: LOST_ANSWER_ERROR });
   });
 

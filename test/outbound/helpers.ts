@@ -53,3 +53,10 @@ export function maxInWindow(times: number[], windowMs: number): number {
   }
   return best;
 }
+
+/** How many requests reached the fake for each customer number (a number dialed twice shows 2). */
+export function requestsPerNumber(mcube: FakeMcubeApi): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of mcube.requests) if (r.custnumber) counts.set(r.custnumber, (counts.get(r.custnumber) ?? 0) + 1);
+  return counts;
+}
