@@ -16,7 +16,7 @@ function counts(p: CampaignProgress): string {
 }
 
 export function createProgressReporter({ write, tty }: { write: (text: string) => void; tty: boolean }): ProgressReporter {
-  let drawnAt = 0;
+  let drawnAt = -Infinity;
   let lastStep = -1;
 
   if (tty) {

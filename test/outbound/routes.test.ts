@@ -197,6 +197,22 @@ describe("webhook and API settings", () => {
     }
   });
 
+  test("with the store down, CONNECTING still gets its wss_url and a final status asks Mcube to retry (503)", async () => {
+    const s = await setup({ PUBLIC_WS_BASE_URL: "wss://bot.example.com" });
+    try {
+      await s.t.dbs.close();
+      const connecting = await post(`${s.gw.url}/mcube/refurl`, { callId: "down-1", toNumber: "9876543210", dialStatus: "CONNECTING" });
+      expect(await connecting.json()).toEqual({ wss_url: "wss://bot.example.com/ws/down-1" });
+      const answered = await post(`${s.gw.url}/mcube/refurl`, { callId: "down-1", dialStatus: "ANSWER" });
+      expect(answered.status).toBe(503);
+      const api = await post(`${s.gw.url}/api/outbound`, { did: "8000000000", number: "9876543210" }, auth);
+      expect(api.status).toBe(503);
+      expect(s.mcube.requests).toHaveLength(0); // never dial what could not be recorded first
+    } finally {
+      await s.stop();
+    }
+  });
+
   test("with MCUBE_AUTH_TOKEN the webhook wants it, and the wss_url carries it for the /ws upgrade", async () => {
     const gatewayToken = "gateway-ws-token-0123456789";
     const s = await setup({ MCUBE_AUTH_TOKEN: gatewayToken, PUBLIC_WS_BASE_URL: "wss://bot.example.com" });
