@@ -5,6 +5,7 @@ import type { Logger } from "../log/logger.ts";
 import type { LiveCall } from "../call/call-record.ts";
 import { HomebookError } from "../errors.ts";
 import { collectProcessMetrics, metrics, type Registry } from "../metrics/registry.ts";
+import { normalizePhoneNumber } from "../store/phone-number.ts";
 import type { CallListFilter, CallPage, StoredCall } from "../store/call-records-sql.ts";
 import type { AppOptions } from "./app.ts";
 import { bearerToken, safeEqual } from "./auth.ts";
@@ -66,6 +67,12 @@ function snakeKeys(value: unknown): unknown {
   return out;
 }
 
+/** A live call with its numbers in the one normalized form, as stored records have them. */
+function normalizedLive(call: LiveCall): LiveCall {
+  const norm = (n: string | undefined) => (n === undefined ? undefined : (normalizePhoneNumber(n) ?? n));
+  return { ...call, did: norm(call.did), customerNumber: norm(call.customerNumber), transferTo: norm(call.transferTo) };
+}
+
 /** Epoch milliseconds or an ISO-8601 date/time. */
 function parseTime(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined || raw === "") return undefined;
@@ -107,7 +114,7 @@ export function adminRoutes({ config, logger, calls, records, registry = metrics
     app.get("/calls", auth, async (c) => {
       const history = HISTORY_PARAMS.some((p) => c.req.query(p) !== undefined);
       if (!history) {
-        const live = calls.live();
+        const live = calls.live().map(normalizedLive);
         return c.json({ live: true, count: live.length, calls: snakeKeys(live) });
       }
       if (!records) return c.json({ error: "call records are not kept by this gateway" }, 503);
@@ -122,7 +129,7 @@ export function adminRoutes({ config, logger, calls, records, registry = metrics
     app.get("/calls/:sessionId", auth, async (c) => {
       const sessionId = c.req.param("sessionId");
       const live = calls.get(sessionId);
-      if (live) return c.json({ status: "live", call: snakeKeys(live) });
+      if (live) return c.json({ status: "live", call: snakeKeys(normalizedLive(live)) });
       try {
         const finished = await records?.get(sessionId);
         if (finished) return c.json({ status: "finished", call: snakeKeys(finished) });

@@ -1,0 +1,88 @@
+/** Graceful drain with live calls: health 503, new calls 1013, live calls finish or are transferred, records flushed. */
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { createShutdown, type Shutdown } from "../../src/call/drain.ts";
+import { sampleCall, sqliteStore } from "./helpers.ts";
+import { call, recorded, startHarness, stopHarness, type Harness } from "./harness.ts";
+
+let current: Harness | undefined;
+afterEach(async () => {
+  if (current) await stopHarness(current);
+  current = undefined;
+});
+
+function shutdownOf(h: Harness, exits: number[] = []): Shutdown {
+  return createShutdown({
+    config: h.config,
+    logger: h.logger,
+    gateway: { status: h.gateway.status, calls: h.manager, records: h.recorder, stop: () => h.gateway.stop() },
+    transferGraceMs: 5000,
+    exit: (code) => exits.push(code),
+  });
+}
+
+async function settled<T>(promise: Promise<T>, ms: number): Promise<boolean> {
+  return Promise.race([promise.then(() => true), Bun.sleep(ms).then(() => false)]);
+}
+
+describe("drain", () => {
+  test("SIGTERM: health says draining, new calls get 1013, the live call goes on; when it ends the process may exit 0", async () => {
+    const h = (current = await startHarness(() => sqliteStore(), { MAX_CONCURRENT_CALLS: "5", DRAIN_TIMEOUT_MS: "60000" }));
+    const live = await call(h, "live-1");
+    const conv = await h.agent.nextConversation(5000);
+    await conv.init;
+
+    const shutdown = shutdownOf(h);
+    shutdown.onSignal("SIGTERM");
+
+    const health = await fetch(`${h.gateway.url}/health`);
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as { status: string }).status).toBe("draining");
+
+    const late = await call(h, "late-1");
+    expect((await late.closed).code).toBe(1013);
+
+    await conv.speak({ text: "Your table is booked", durationMs: 300 });
+    expect((await live.waitFor("playAudio", 5000)).event).toBe("playAudio"); // the live call still hears the agent
+    expect(await settled(shutdown.done, 200)).toBe(false);
+
+    live.hangup();
+    expect(await shutdown.done).toBe(0);
+    // Records were flushed before done resolved: no waiting needed.
+    expect((await h.recorder.get("live-1"))!.endReason).toBe("caller_hangup");
+    expect(await fetch(`${h.gateway.url}/health`).then(() => "up", () => "stopped")).toBe("stopped");
+  }, 30_000);
+
+  test("DRAIN_TIMEOUT_MS passes: the remaining caller is transferred to AGENT_PHONE_NUMBER and recorded as drain", async () => {
+    const h = (current = await startHarness(() => sqliteStore(), { DRAIN_TIMEOUT_MS: "300", AGENT_PHONE_NUMBER: "+91 91234 56789" }));
+    const live = await call(h, "stay-1");
+    await (await h.agent.nextConversation(5000)).init;
+
+    const shutdown = shutdownOf(h);
+    shutdown.onSignal("SIGINT");
+    const transfer = await live.waitFor("transfer", 10_000);
+    expect(transfer.number).toBe("9123456789");
+    expect(await shutdown.done).toBe(0);
+    const record = await recorded(h, "stay-1");
+    expect(record.endReason).toBe("drain");
+    expect(record.transferTo).toBe("9123456789");
+  }, 30_000);
+
+  test("a second signal saves unsent records to the outbox and exits at once", async () => {
+    const h = (current = await startHarness(() => sqliteStore(), { DRAIN_TIMEOUT_MS: "60000" }));
+    const live = await call(h, "held-1");
+    await (await h.agent.nextConversation(5000)).init;
+    const exits: number[] = [];
+    const shutdown = shutdownOf(h, exits);
+    shutdown.onSignal("SIGTERM");
+    const { record, transcript } = sampleCall(1);
+    h.recorder.write(record, transcript); // still queued when the second signal comes
+    shutdown.onSignal("SIGTERM");
+    expect(exits).toEqual([143]);
+    const outbox = h.config.database.outboxPath;
+    expect(existsSync(outbox)).toBe(true);
+    const saved = readFileSync(outbox, "utf8").trim().split("\n").map((l) => JSON.parse(l).record.sessionId);
+    expect(saved).toContain("sess-1");
+    live.hangup();
+  }, 30_000);
+});
