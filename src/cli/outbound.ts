@@ -6,7 +6,8 @@ import { loadConfig, type Config } from "../config/index.ts";
 import { HomebookError, UsageError } from "../errors.ts";
 import { createLogger } from "../log/logger.ts";
 import { normalizePhoneNumber } from "../store/phone-number.ts";
-import { openDatabases } from "../store/sql.ts";
+import { openDatabases, type SqlDatabase } from "../store/sql.ts";
+import { isMissingSchemaError } from "../store/sql-values.ts";
 import { createOutboundAttemptStore } from "../store/outbound-attempts.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CampaignState } from "../outbound/campaign-state.ts";
@@ -112,6 +113,17 @@ function resolveCampaign(values: { csv?: string; did?: string; out?: string; res
   return { resumed: undefined, header, csvPath };
 }
 
+/** Fails before anything is dialed when the attempts table cannot be written (not migrated, database down). */
+async function checkAttemptsTable(db: SqlDatabase): Promise<void> {
+  try {
+    await db.query("SELECT refid FROM outbound_attempts WHERE refid = ?", ["probe"]);
+  } catch (err) {
+    if (isMissingSchemaError(err)) throw new UsageError("outbound: the outbound_attempts table does not exist", "run 'homebook db migrate', then start the campaign again");
+    const fix = err instanceof HomebookError && err.fix ? `: ${err.fix}` : "";
+    throw new HomebookError("store_unavailable", `outbound: cannot reach the store, nothing was dialed (${(err as Error).message})${fix}`, { cause: err });
+  }
+}
+
 async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
@@ -134,11 +146,11 @@ export async function run(argv: string[]): Promise<number> {
   const token = dryRun ? "" : requireApiToken(config);
   const { resumed, header, csvPath } = resolveCampaign(values);
   const out = values.resume && values.out ? resolve(values.out) : header.out;
+  const statePath = `${out}.state.jsonl`;
+  if (!resumed && !dryRun) CampaignState.assertAbsent(statePath);
   const list = loadContacts(csvPath);
-  // Created only once the CSV has been read: a bad file leaves nothing behind to --resume.
-  const state = resumed ?? (dryRun ? undefined : CampaignState.create(`${out}.state.jsonl`, header));
   process.stdout.write(formatValidationReport(list, csvPath));
-  const already = state ? list.contacts.filter((c) => state.isFinished(c.number)).length : 0;
+  const already = resumed ? list.contacts.filter((c) => resumed.isFinished(c.number)).length : 0;
   const toDial = list.contacts.length - already;
   if (already > 0) console.log(`  ${already} already dialed in the earlier run (not dialed again)`);
 
@@ -146,21 +158,30 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`dry run: would dial ${toDial} contact${toDial === 1 ? "" : "s"} at ${rate.text}, ${concurrency} at a time; nothing was sent`);
     return 0;
   }
-  if (!state) throw new Error("campaign state missing");
-  const did = state.header.did;
+  const did = header.did;
   if (!config.mcube.refUrl) {
     console.log("note: MCUBE_REFURL is unset, so Mcube posts call status to the URL set in its own panel; CSV variables reach the bot only if that URL is this gateway's /mcube/refurl");
   }
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   if (toDial > 0 && interactive && !values.yes) {
     if (!(await confirm(`Dial ${toDial} contact${toDial === 1 ? "" : "s"} at ${rate.text}? [y/N] `))) {
-      console.log(`not dialed; run again with --resume ${state.path} when ready`);
+      console.log("nobody was dialed");
       return 0;
     }
   }
 
   const logger = createLogger({ level: config.log.level, file: config.log.file, maxBytes: config.log.maxBytes, files: config.log.files, stdout: "none" });
   const dbs = await openDatabases(config, logger);
+  let state: CampaignState;
+  try {
+    await checkAttemptsTable(dbs.cluster);
+    // Created only once the CSV and the store are known good: a failed start leaves nothing to --resume.
+    state = resumed ?? CampaignState.create(statePath, header);
+  } catch (err) {
+    await dbs.close();
+    logger.close();
+    throw err;
+  }
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {

@@ -44,14 +44,19 @@ export class CampaignState {
     readonly header: CampaignHeader,
   ) {}
 
-  /** Starts a new state file; refuses to overwrite one (that campaign may need --resume). */
-  static create(path: string, header: CampaignHeader): CampaignState {
+  /** Throws when a state file is already at `path` (that campaign may need --resume, not a fresh start). */
+  static assertAbsent(path: string): void {
     if (existsSync(path)) {
       throw new UsageError(
         `outbound: the state file ${path} already exists from an earlier run`,
         `continue that campaign with --resume ${path}, or pass a different --out`,
       );
     }
+  }
+
+  /** Starts a new state file; refuses to overwrite one. */
+  static create(path: string, header: CampaignHeader): CampaignState {
+    CampaignState.assertAbsent(path);
     writeFileSync(path, `${JSON.stringify({ type: "campaign", version: 1, ...header })}\n`, { flag: "wx" });
     return new CampaignState(path, header);
   }

@@ -5,6 +5,9 @@ import { startFakeMcubeApi, type FakeMcubeApi } from "../../src/sim/fake-mcube-a
 import { parseCsv } from "../../src/outbound/csv.ts";
 import { tempDir } from "../helpers/env.ts";
 import { requestsPerNumber } from "./helpers.ts";
+import { loadConfig } from "../../src/config/index.ts";
+import { ensureMysqlDatabases } from "../../src/store/mysql-database.ts";
+import { mysqlTarget } from "../store/stores.ts";
 
 const MAIN = join(import.meta.dir, "../../src/main.ts");
 const TOKEN = "mcube-cli-secret-token-7f3a9c";
@@ -160,6 +163,21 @@ describe("homebook outbound (real CLI entry)", () => {
     expect(perNumber.size).toBe(30);
     expect([...perNumber.values()].every((n) => n === 1)).toBe(true);
     expect(readResults(join(dir, "big.results.csv")).every((x) => x.status === "placed")).toBe(true);
+  });
+
+  test("a MySQL store without the outbound table: the fix is named, no state file, nobody dialed", async () => {
+    const target = mysqlTarget("outbound_cli");
+    await ensureMysqlDatabases(loadConfig(target.env).database); // databases exist, migrations not applied
+    try {
+      writeContacts("c.csv", ["9876543210,Asha,Pune"]);
+      const r = await run(["--csv", "c.csv", "--did", "8000000000"], { ...target.env, LOG_FILE: join(dir, "voicebot.log") });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("homebook db migrate");
+      expect(existsSync(join(dir, "c.results.csv.state.jsonl"))).toBe(false);
+      expect(mcube.requests).toHaveLength(0);
+    } finally {
+      await target.destroy();
+    }
   });
 
   test("a second run over the same results refuses to start afresh and points at --resume", async () => {
