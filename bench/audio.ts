@@ -20,27 +20,32 @@ function timeNs(fn: () => void, calls: number, rounds = 7): number {
   return best;
 }
 
-function tone(rate: number, ms: number, hz = 1000): Int16Array {
+function tone(rate: number, ms: number, hz = 1013): Int16Array {
   const samples = new Int16Array((rate * ms) / 1000);
   for (let i = 0; i < samples.length; i++) samples[i] = Math.round(16384 * Math.sin((2 * Math.PI * hz * i) / rate));
   return samples;
 }
 
 const rows: string[] = [];
-const row = (label: string, value: string) => rows.push(`${label.padEnd(44)} ${value}`);
+const row = (label: string, value: string) => rows.push(`${label.padEnd(48)} ${value}`);
 
-// μ-law codec over one second of 8 kHz audio per call.
-const pcm = tone(8000, 1000);
-const ulaw = mulawEncode(pcm);
-const decoded = new Int16Array(pcm.length);
-const encoded = new Uint8Array(pcm.length);
-const perSample = (ns: number) => `${(ns / pcm.length).toFixed(3)} ns/sample`;
-row("μ-law decode (ours, into preallocated)", perSample(timeNs(() => mulawDecode(ulaw, decoded), 400)));
-row("μ-law decode (ours, allocating)", perSample(timeNs(() => mulawDecode(ulaw), 400)));
-row("μ-law decode (alawmulaw 6.0.0)", perSample(timeNs(() => referenceMulaw.decode(ulaw), 100)));
-row("μ-law encode (ours, into preallocated)", perSample(timeNs(() => mulawEncode(pcm, encoded), 400)));
-row("μ-law encode (ours, allocating)", perSample(timeNs(() => mulawEncode(pcm), 400)));
-row("μ-law encode (alawmulaw 6.0.0)", perSample(timeNs(() => referenceMulaw.encode(pcm), 100)));
+/** μ-law codec over a buffer of `samples` samples per call: ours (into a preallocated array and allocating) and alawmulaw's. */
+function benchMulaw(samples: number, label: string): void {
+  const pcm = tone(8000, samples / 8, 1013);
+  const ulaw = mulawEncode(pcm);
+  const decoded = new Int16Array(pcm.length);
+  const encoded = new Uint8Array(pcm.length);
+  const calls = Math.round(3_200_000 / samples);
+  const perSample = (ns: number) => `${(ns / pcm.length).toFixed(3)} ns/sample`;
+  row(`μ-law decode ${label} (ours, preallocated)`, perSample(timeNs(() => mulawDecode(ulaw, decoded), calls)));
+  row(`μ-law decode ${label} (ours, allocating)`, perSample(timeNs(() => mulawDecode(ulaw), calls)));
+  row(`μ-law decode ${label} (alawmulaw 6.0.0)`, perSample(timeNs(() => referenceMulaw.decode(ulaw), calls / 4)));
+  row(`μ-law encode ${label} (ours, preallocated)`, perSample(timeNs(() => mulawEncode(pcm, encoded), calls)));
+  row(`μ-law encode ${label} (ours, allocating)`, perSample(timeNs(() => mulawEncode(pcm), calls)));
+  row(`μ-law encode ${label} (alawmulaw 6.0.0)`, perSample(timeNs(() => referenceMulaw.encode(pcm), calls / 4)));
+}
+benchMulaw(160, "20 ms");
+benchMulaw(8000, "1 s");
 
 // Resamplers: one 20 ms frame per call, stream state carried (as in a call).
 const perFrame = (ns: number) => `${(ns / 1000).toFixed(2)} µs/frame`;
@@ -59,7 +64,7 @@ for (const format of AGENT_AUDIO_FORMATS) {
   const uplink = createUplinkTranscoder(format);
   const downlink = createDownlinkTranscoder(format);
   const agentFrame = new Uint8Array(bytesPerMs(format) * FRAME_MS).map((_, i) => (i * 37) & 0xff);
-  const callerFrame = ulaw.subarray(0, 160);
+  const callerFrame = mulawEncode(tone(8000, FRAME_MS));
   row(`uplink transcoder ulaw_8000 → ${format}`, perFrame(timeNs(() => uplink.process(callerFrame), 2000)));
   row(`downlink transcoder ${format} → ulaw_8000`, perFrame(timeNs(() => downlink.process(agentFrame), 2000)));
 }

@@ -37,7 +37,15 @@ export function mulawDecode(input: Uint8Array, output: Int16Array = new Int16Arr
   const n = input.length;
   if (output.length < n) throw new RangeError(`mulawDecode: output holds ${output.length} samples, need ${n}`);
   const table = DECODE_TABLE;
-  for (let i = 0; i < n; i++) output[i] = table[input[i]!]!;
+  let i = 0;
+  // Four per step: ~20% faster than one per step in JavaScriptCore (bench/audio.ts).
+  for (; i + 4 <= n; i += 4) {
+    output[i] = table[input[i]!]!;
+    output[i + 1] = table[input[i + 1]!]!;
+    output[i + 2] = table[input[i + 2]!]!;
+    output[i + 3] = table[input[i + 3]!]!;
+  }
+  for (; i < n; i++) output[i] = table[input[i]!]!;
   return output;
 }
 
@@ -49,7 +57,14 @@ export function mulawEncode(input: Int16Array, output: Uint8Array = new Uint8Arr
   const n = input.length;
   if (output.length < n) throw new RangeError(`mulawEncode: output holds ${output.length} bytes, need ${n}`);
   const table = ENCODE_TABLE;
-  for (let i = 0; i < n; i++) output[i] = table[input[i]! & 0xffff]!;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    output[i] = table[input[i]! & 0xffff]!;
+    output[i + 1] = table[input[i + 1]! & 0xffff]!;
+    output[i + 2] = table[input[i + 2]! & 0xffff]!;
+    output[i + 3] = table[input[i + 3]! & 0xffff]!;
+  }
+  for (; i < n; i++) output[i] = table[input[i]! & 0xffff]!;
   return output;
 }
 
