@@ -1,4 +1,5 @@
 /** Test harness: fake agent server + CallManager + gateway on loopback, and helpers to place simulated Mcube calls. */
+import { setDefaultTimeout } from "bun:test";
 import { startGateway, type Gateway } from "../../src/gateway.ts";
 import { CallManager } from "../../src/call/call-manager.ts";
 import { createMemoryBotResolver } from "../../src/call/memory-bot-resolver.ts";
@@ -9,6 +10,9 @@ import type { Bot, BotResolver } from "../../src/store/bot-store.ts";
 import { startFakeAgentServer, type FakeAgentOptions, type FakeAgentServer } from "../../src/sim/fake-agent-server.ts";
 import { startMcubeCall, type McubeCall, type McubeCallOptions } from "../../src/sim/mcube-call.ts";
 import { testConfig } from "../helpers/env.ts";
+
+// Calls run in real time (the simulator plays audio at 1×): give each test room on a loaded machine.
+setDefaultTimeout(30_000);
 
 export const DID = "8040001234";
 export const AGENT_ID = "agent_default";
