@@ -5,7 +5,7 @@
 
 import { designLowpass } from "./filter-design.ts";
 import { KAISER_BETA, toInt16 } from "./polyphase-resampler.ts";
-import type { StreamResampler } from "./resampler.ts";
+import { BLOCK_SAMPLES, BlockResampler } from "./block-resampler.ts";
 import { SampleBuffer } from "./sample-buffer.ts";
 
 /**
@@ -54,13 +54,14 @@ export function halfBandImpulse(): Float64Array {
 }
 
 /** 8 kHz → 16 kHz: each input sample yields one filtered sample and one delayed copy. */
-export class HalfBandUpsampler implements StreamResampler {
+export class HalfBandUpsampler extends BlockResampler {
   readonly inputRate = 8000;
   readonly outputRate = 16_000;
   private readonly gains: Float64Array;
-  private readonly buffer = new SampleBuffer(2 * HALF_BAND_PAIRS - 1);
+  private readonly buffer = new SampleBuffer(2 * HALF_BAND_PAIRS - 1, BLOCK_SAMPLES);
 
   constructor() {
+    super();
     const pairs = halfBandPairs();
     this.gains = pairs.map((h) => 2 * h); // interpolation gain 2
   }
@@ -69,13 +70,16 @@ export class HalfBandUpsampler implements StreamResampler {
     this.buffer.clear();
   }
 
-  process(input: Int16Array): Int16Array {
+  protected outputCount(inputLength: number): number {
+    return 2 * inputLength;
+  }
+
+  protected filterBlock(input: Int16Array, output: Int16Array, offset: number): number {
     const pairs = HALF_BAND_PAIRS;
     const g = this.gains;
     const history = this.buffer.history;
     const x = this.buffer.append(input);
-    const output = new Int16Array(input.length * 2);
-    for (let n = 0, newest = history; n < input.length; n++, newest++) {
+    for (let n = 0, newest = history, out = offset; n < input.length; n++, newest++, out += 2) {
       // y[2n] = Σ g_j (x[n−K+1+j] + x[n−K−j]); y[2n+1] = x[n−K+1] (center tap ½ × gain 2).
       const hi = newest - pairs + 1;
       let sum0 = 0;
@@ -84,20 +88,20 @@ export class HalfBandUpsampler implements StreamResampler {
         sum0 += g[j]! * (x[a]! + x[b]!) + g[j + 2]! * (x[a + 2]! + x[b - 2]!);
         sum1 += g[j + 1]! * (x[a + 1]! + x[b - 1]!) + g[j + 3]! * (x[a + 3]! + x[b - 3]!);
       }
-      output[2 * n] = toInt16(sum0 + sum1);
-      output[2 * n + 1] = x[hi]!;
+      output[out] = toInt16(sum0 + sum1);
+      output[out + 1] = x[hi]!;
     }
     this.buffer.discard(input.length);
-    return output;
+    return offset + 2 * input.length;
   }
 }
 
 /** 16 kHz → 8 kHz: one output per two inputs; the center tap is ½, the pairs touch one parity. */
-export class HalfBandDownsampler implements StreamResampler {
+export class HalfBandDownsampler extends BlockResampler {
   readonly inputRate = 16_000;
   readonly outputRate = 8000;
   private readonly pairs = halfBandPairs();
-  private readonly buffer = new SampleBuffer(HALF_BAND_LENGTH - 1);
+  private readonly buffer = new SampleBuffer(HALF_BAND_LENGTH - 1, BLOCK_SAMPLES);
   /** Buffer index of the newest input the next output uses. */
   private position = HALF_BAND_LENGTH - 1;
 
@@ -106,15 +110,18 @@ export class HalfBandDownsampler implements StreamResampler {
     this.position = HALF_BAND_LENGTH - 1;
   }
 
-  process(input: Int16Array): Int16Array {
+  protected outputCount(inputLength: number): number {
+    const last = this.buffer.filled + inputLength - 1;
+    return this.position <= last ? ((last - this.position) >> 1) + 1 : 0;
+  }
+
+  protected filterBlock(input: Int16Array, output: Int16Array, offset: number): number {
     const pairs = HALF_BAND_PAIRS;
     const h = this.pairs;
+    const count = this.outputCount(input.length);
     const x = this.buffer.append(input);
-    const filled = this.buffer.filled;
-    const count = this.position < filled ? ((filled - 1 - this.position) >> 1) + 1 : 0;
-    const output = new Int16Array(count);
     let center = this.position - (2 * pairs - 1);
-    for (let n = 0; n < count; n++, center += 2) {
+    for (let n = offset; n < offset + count; n++, center += 2) {
       let sum0 = 0.5 * x[center]!;
       let sum1 = 0;
       for (let j = 0, a = center + 1, b = center - 1; j < pairs; j += 4, a += 8, b -= 8) {
@@ -127,6 +134,6 @@ export class HalfBandDownsampler implements StreamResampler {
     const keepFrom = next - (HALF_BAND_LENGTH - 1);
     this.buffer.discard(keepFrom);
     this.position = next - keepFrom;
-    return output;
+    return offset + count;
   }
 }

@@ -1,7 +1,7 @@
 /** General rational-ratio polyphase FIR resampler (8 kHz ↔ 22.05/24/44.1/48 kHz). */
 
 import { designLowpass, kaiserBeta, kaiserLength } from "./filter-design.ts";
-import type { StreamResampler } from "./resampler.ts";
+import { BLOCK_SAMPLES, BlockResampler } from "./block-resampler.ts";
 import { SampleBuffer } from "./sample-buffer.ts";
 
 /**
@@ -74,7 +74,7 @@ export function toInt16(value: number): number {
   return (shifted >= 65535 ? 65535 : shifted <= 0 ? 0 : shifted | 0) - 32768;
 }
 
-export class PolyphaseResampler implements StreamResampler {
+export class PolyphaseResampler extends BlockResampler {
   readonly inputRate: number;
   readonly outputRate: number;
   private readonly table: PolyphaseTable;
@@ -87,12 +87,13 @@ export class PolyphaseResampler implements StreamResampler {
   private phase = 0;
 
   constructor(table: PolyphaseTable) {
+    super();
     this.table = table;
     this.inputRate = table.inputRate;
     this.outputRate = table.outputRate;
     this.stepWhole = Math.floor(table.down / table.up);
     this.stepFraction = table.down % table.up;
-    this.buffer = new SampleBuffer(table.tapsPerPhase - 1);
+    this.buffer = new SampleBuffer(table.tapsPerPhase - 1, BLOCK_SAMPLES);
     this.reset();
   }
 
@@ -102,18 +103,23 @@ export class PolyphaseResampler implements StreamResampler {
     this.phase = 0;
   }
 
-  process(input: Int16Array): Int16Array {
-    const { up, down, tapsPerPhase, coefficients } = this.table;
+  protected outputCount(inputLength: number): number {
+    const { up, down } = this.table;
+    // Outputs n ≥ 0 whose newest input, position + ⌊(phase + n·down) / up⌋, has arrived.
+    const available = this.buffer.filled + inputLength - 1 - this.position;
+    return available < 0 ? 0 : Math.floor(((available + 1) * up - this.phase + down - 1) / down);
+  }
+
+  protected filterBlock(input: Int16Array, output: Int16Array, offset: number): number {
+    const { up, tapsPerPhase, coefficients } = this.table;
+    const count = this.outputCount(input.length);
     const buffer = this.buffer.append(input);
     const filled = this.buffer.filled;
-    const available = filled - 1 - this.position;
-    const count = available < 0 ? 0 : Math.floor(((available + 1) * up - this.phase + down - 1) / down);
-    const output = new Int16Array(count);
     let position = this.position;
     let phase = this.phase;
     const stepWhole = this.stepWhole;
     const stepFraction = this.stepFraction;
-    for (let n = 0; n < count; n++) {
+    for (let n = offset; n < offset + count; n++) {
       const start = position - tapsPerPhase + 1;
       const offset = phase * tapsPerPhase;
       let sum0 = 0;
@@ -135,6 +141,6 @@ export class PolyphaseResampler implements StreamResampler {
     this.buffer.discard(keepFrom);
     this.position = position - keepFrom;
     this.phase = phase;
-    return output;
+    return offset + count;
   }
 }

@@ -1,14 +1,18 @@
 /** Float64 filter history followed by the newest input: what every resampler kernel reads. */
 
 /**
- * `history` zeros (the filter's memory) then appended input. Grows only for a chunk larger
- * than any seen before; `discard` keeps just the tail the next output needs.
+ * `history` zeros (the filter's memory) then appended input, preallocated for one block
+ * (it only grows if a caller appends more than that); `discard` keeps just the tail the next
+ * output needs.
  */
 export class SampleBuffer {
   data: Float64Array;
   filled = 0;
-  constructor(readonly history: number) {
-    this.data = new Float64Array(history + 4096);
+  constructor(
+    readonly history: number,
+    blockSamples: number,
+  ) {
+    this.data = new Float64Array(history + blockSamples);
     this.clear();
   }
   clear(): void {
@@ -18,7 +22,7 @@ export class SampleBuffer {
   append(input: Int16Array): Float64Array {
     const needed = this.filled + input.length;
     if (needed > this.data.length) {
-      const grown = new Float64Array(needed + 4096);
+      const grown = new Float64Array(needed);
       grown.set(this.data.subarray(0, this.filled));
       this.data = grown;
     }

@@ -29,12 +29,13 @@ class PassthroughTranscoder implements Transcoder {
 
 /** μ-law 8 kHz → PCM16LE at the agent's rate. */
 class UplinkPcmTranscoder implements Transcoder {
-  private decoded = new Int16Array(160);
+  /** Scratch for typical frames (up to 100 ms); larger chunks use a temporary array. */
+  private readonly decoded = new Int16Array(800);
   constructor(private readonly resampler: StreamResampler) {}
 
   process(input: Uint8Array): Uint8Array {
-    if (this.decoded.length < input.length) this.decoded = new Int16Array(input.length);
-    const pcm8k = mulawDecode(input, this.decoded).subarray(0, input.length);
+    const scratch = input.length <= this.decoded.length ? this.decoded : new Int16Array(input.length);
+    const pcm8k = mulawDecode(input, scratch).subarray(0, input.length);
     return pcm16ToBytes(this.resampler.process(pcm8k));
   }
   reset(): void {
@@ -44,7 +45,8 @@ class UplinkPcmTranscoder implements Transcoder {
 
 /** PCM16LE at the agent's rate → μ-law 8 kHz; an odd trailing byte waits for the next chunk. */
 class DownlinkPcmTranscoder implements Transcoder {
-  private samples = new Int16Array(960);
+  /** Scratch for typical chunks (up to 100 ms at 48 kHz); larger chunks use a temporary array. */
+  private readonly scratch = new Int16Array(4800);
   private carry = -1;
   constructor(private readonly resampler: StreamResampler) {}
 
@@ -53,8 +55,7 @@ class DownlinkPcmTranscoder implements Transcoder {
     const carried = this.carry >= 0;
     const total = input.length + (carried ? 1 : 0);
     const count = total >> 1;
-    if (this.samples.length < count) this.samples = new Int16Array(count);
-    const samples = this.samples;
+    const samples = count <= this.scratch.length ? this.scratch : new Int16Array(count);
     if (carried) {
       // The previous chunk ended mid-sample: its last byte is this sample's low byte.
       samples[0] = ((this.carry | (input[0]! << 8)) << 16) >> 16;

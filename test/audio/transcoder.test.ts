@@ -56,6 +56,14 @@ describe.each(PCM_FORMATS)("%s agents", (format) => {
     }
   });
 
+  test("uplink: one big chunk gives the same bytes as 20 ms frames", () => {
+    const caller = mulawEncode(tone(8000, 1013, 600));
+    const oneShot = createUplinkTranscoder(format).process(caller);
+    const uplink = createUplinkTranscoder(format);
+    const framed = concat(processInChunks(caller, Array.from({ length: caller.length / 160 }, () => 160), (c) => uplink.process(c)));
+    expect(framed).toEqual(oneShot);
+  });
+
   test("downlink: a lone byte is held until its partner arrives", () => {
     const downlink = createDownlinkTranscoder(format);
     const agentBytes = samplesToPcmBytes(tone(sampleRate, 700, 20, 12_000));

@@ -1,0 +1,35 @@
+/** Shared driver for the resampler kernels: filters long inputs in bounded blocks. */
+
+import type { StreamResampler } from "./resampler.ts";
+
+/**
+ * Longest piece a kernel filters at once. Agent chunks can be 1.5 s (72,000 samples at 48 kHz);
+ * filtering them in blocks keeps every call's history buffer at history + 4096 samples for the
+ * life of the call instead of growing to the largest chunk ever seen.
+ */
+export const BLOCK_SAMPLES = 4096;
+
+export abstract class BlockResampler implements StreamResampler {
+  abstract readonly inputRate: number;
+  abstract readonly outputRate: number;
+  abstract reset(): void;
+
+  /** How many output samples the next `inputLength` input samples complete. */
+  protected abstract outputCount(inputLength: number): number;
+
+  /** Filter one block (≤ BLOCK_SAMPLES) into `output` from `offset`; returns the new offset. */
+  protected abstract filterBlock(block: Int16Array, output: Int16Array, offset: number): number;
+
+  process(input: Int16Array): Int16Array {
+    const output = new Int16Array(this.outputCount(input.length));
+    if (input.length <= BLOCK_SAMPLES) {
+      this.filterBlock(input, output, 0);
+      return output;
+    }
+    let offset = 0;
+    for (let start = 0; start < input.length; start += BLOCK_SAMPLES) {
+      offset = this.filterBlock(input.subarray(start, start + BLOCK_SAMPLES), output, offset);
+    }
+    return output;
+  }
+}
