@@ -4,6 +4,7 @@ import type { Logger } from "../log/logger.ts";
 import { Counter, Gauge, metrics } from "../metrics/registry.ts";
 import { insertCallRecord, selectCall, selectCalls, type CallListFilter, type CallPage, type StoredCall } from "./call-records-sql.ts";
 import { Outbox } from "./outbox.ts";
+import { isMissingSchemaError } from "./sql-values.ts";
 import type { SqlDatabase } from "./sql.ts";
 
 /** One finished call as queued and as written to the outbox (one JSON line). */
@@ -184,7 +185,12 @@ export class CallRecorder implements CallRecordSink {
   }
 
   private markStoreDown(err: unknown): void {
-    if (!this.storeDown) this.logger.warn("call record store unavailable: records go to the outbox until it is back", { err });
+    if (!this.storeDown) {
+      this.logger.warn("call record store unavailable: records go to the outbox until it is back", {
+        err,
+        ...(isMissingSchemaError(err) ? { fix: "run 'homebook db migrate' to create the call_records tables" } : {}),
+      });
+    }
     this.storeDown = true;
     this.scheduleRetry();
   }
