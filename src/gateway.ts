@@ -1,4 +1,4 @@
-/** Composition root of the server: builds the parts from Config and serves them with Bun.serve. */
+/** The HTTP side of the gateway: the Hono app served by Bun.serve, with the WebSocket handlers. */
 import type { Server } from "bun";
 import type { Config } from "./config/index.ts";
 import type { Logger } from "./log/logger.ts";
@@ -14,6 +14,8 @@ export interface GatewayOptions {
   /** Replaces the default socket handling (tests). */
   sockets?: SocketHandlerFactory;
   routes?: AppOptions["routes"];
+  /** Live-call count for /health (the call manager's). */
+  activeCalls?: () => number;
 }
 
 export interface Gateway {
@@ -25,8 +27,8 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway({ config, logger, sockets, routes }: GatewayOptions): Promise<Gateway> {
-  const status: GatewayStatus = { startedAt: Date.now(), draining: false, activeCalls: () => 0 };
+export async function startGateway({ config, logger, sockets, routes, activeCalls = () => 0 }: GatewayOptions): Promise<Gateway> {
+  const status: GatewayStatus = { startedAt: Date.now(), draining: false, activeCalls };
   const performance = startPerformanceMonitor();
   const app = createApp({
     config,

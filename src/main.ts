@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /** Homebook's command-line entry: dispatches each subcommand to its own module. */
 import { ConfigError } from "./config/index.ts";
-import { UsageError } from "./errors.ts";
+import { HomebookError, UsageError } from "./errors.ts";
 import { VERSION } from "./version.ts";
 
 interface Command {
@@ -17,6 +17,8 @@ const COMMANDS: Record<string, Command> = {
   did: { summary: "assign, list or remove the DIDs each bot answers", load: () => import("./cli/did.ts") },
   db: { summary: "create and migrate the bot store (db migrate)", load: () => import("./cli/db.ts") },
   outbound: { summary: "place outbound calls from a CSV through Mcube (resumable)", load: () => import("./cli/outbound.ts") },
+  call: { summary: "place one simulated Mcube call and print its timeline", load: () => import("./cli/call.ts") },
+  agent: { summary: "run the fake ElevenLabs agent server (echo or scripted)", load: () => import("./cli/agent.ts") },
 };
 
 function usage(): string {
@@ -58,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(err.message);
       return 2;
     }
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || (err instanceof HomebookError && err.code === "config")) {
       console.error(`homebook: ${err.message}${err.fix ? `\n${err.fix}` : ""}`);
       return 2;
     }

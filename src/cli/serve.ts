@@ -1,7 +1,7 @@
 /** `homebook serve`: runs the gateway until SIGTERM or SIGINT. */
 import { loadConfig } from "../config/index.ts";
 import { createLogger } from "../log/logger.ts";
-import { startGateway } from "../gateway.ts";
+import { startService } from "../service.ts";
 import { createShutdown } from "../call/drain.ts";
 import { parseCommandArgs } from "./args.ts";
 
@@ -20,12 +20,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   const logger = createLogger({ level: config.log.level, file: config.log.file, maxBytes: config.log.maxBytes, files: config.log.files });
-  if (!config.elevenlabs.apiKey) {
-    logger.warn("ELEVENLABS_API_KEY is not set: agents are reached without a signed URL (public agents only)");
-  }
-  const gateway = await startGateway({ config, logger });
+  const service = await startService({ config, logger });
 
-  const shutdown = createShutdown({ config, logger, gateway });
+  const shutdown = createShutdown({ config, logger, gateway: service });
   process.on("SIGTERM", () => shutdown.onSignal("SIGTERM"));
   process.on("SIGINT", () => shutdown.onSignal("SIGINT"));
   const code = await shutdown.done;

@@ -1,0 +1,92 @@
+/** Composition root of `homebook serve`: store, bot resolver, records, outbound, call bridge and HTTP, from one Config. */
+import type { Config } from "./config/index.ts";
+import type { Logger } from "./log/logger.ts";
+import { startGateway, type Gateway } from "./gateway.ts";
+import { openDatabases, type Databases } from "./store/sql.ts";
+import { probeDatabases } from "./store/store-probe.ts";
+import { createBotResolver } from "./store/bot-resolver.ts";
+import { CallRecorder } from "./store/call-records.ts";
+import { createOutboundAttemptStore } from "./store/outbound-attempts.ts";
+import { createOutboundContextLookup } from "./outbound/context-lookup.ts";
+import { outboundRoutes } from "./outbound/routes.ts";
+import { CallManager } from "./call/call-manager.ts";
+import { adminRoutes } from "./http/admin-routes.ts";
+import { warnIfOpen } from "./telephony/open-access-warning.ts";
+import { startOfflineAgent, type OfflineAgent } from "./sim/offline-agent.ts";
+import type { DrainableGateway } from "./call/drain.ts";
+
+export interface Service extends DrainableGateway {
+  readonly gateway: Gateway;
+  readonly calls: CallManager;
+  readonly records: CallRecorder;
+  readonly dbs: Databases;
+  /** The in-process echo agent, when Homebook runs without an ElevenLabs key. */
+  readonly offlineAgent?: OfflineAgent;
+  /** The config the bridge runs with (the offline agent's URL when it is on). */
+  readonly config: Config;
+}
+
+/** True when calls should go to the built-in offline agent: no key and no explicit ELEVENLABS_BASE_URL. */
+export function wantsOfflineAgent(config: Config): boolean {
+  return !config.elevenlabs.apiKey && !config.elevenlabs.baseUrlExplicit;
+}
+
+/** Points the bridge at the offline agent: a derived config, the operator's own stays untouched. */
+function withOfflineAgent(config: Config, agent: OfflineAgent): Config {
+  return Object.freeze({
+    ...config,
+    elevenlabs: Object.freeze({ ...config.elevenlabs, baseUrl: agent.baseUrl, agentId: config.elevenlabs.agentId ?? agent.agentId }),
+  });
+}
+
+/**
+ * Starts everything `homebook serve` runs. Resolves once the listener is up.
+ * @throws HomebookError for unusable settings found while building parts (e.g. a bad BOT_DID_QUERY).
+ */
+export async function startService({ config: operatorConfig, logger }: { config: Config; logger: Logger }): Promise<Service> {
+  const offlineAgent = wantsOfflineAgent(operatorConfig) ? await startOfflineAgent(logger) : undefined;
+  if (!offlineAgent && !operatorConfig.elevenlabs.apiKey) {
+    logger.warn("ELEVENLABS_API_KEY is not set: agents are reached without a signed URL (public agents only)", {
+      base_url: operatorConfig.elevenlabs.baseUrl,
+    });
+  }
+  const config = offlineAgent ? withOfflineAgent(operatorConfig, offlineAgent) : operatorConfig;
+  warnIfOpen(config, logger);
+
+  const dbs = await openDatabases(config, logger);
+  void probeDatabases(dbs, logger);
+  const bots = createBotResolver({ dbs, config, logger });
+  const records = new CallRecorder({ db: dbs.cluster, outboxPath: config.database.outboxPath, logger });
+  void records.start();
+  const outboundStore = createOutboundAttemptStore(dbs.cluster);
+  const outbound = createOutboundContextLookup({ store: outboundStore, logger });
+  const calls = new CallManager({ config, logger, bots, records, outbound });
+
+  const gateway = await startGateway({
+    config,
+    logger,
+    sockets: calls.socketHandler(),
+    activeCalls: () => calls.activeCount,
+    routes: [adminRoutes({ config, logger, calls, records }), outboundRoutes({ config, logger, store: outboundStore })],
+  });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    gateway,
+    calls,
+    records,
+    dbs,
+    offlineAgent,
+    config,
+    status: gateway.status,
+    stop() {
+      stopped ??= (async () => {
+        await gateway.stop();
+        await records.close();
+        await dbs.close();
+        await offlineAgent?.stop();
+      })();
+      return stopped;
+    },
+  };
+}
