@@ -30,6 +30,8 @@ export interface McubeCallOptions {
   startDelayMs?: number;
   /** After terminate/transfer the simulator closes the stream itself if the gateway has not within this. Default 1000 ms. */
   endGraceMs?: number;
+  /** Called with each timeline entry as it happens (`homebook call` prints them). */
+  onEvent?: (entry: TimelineEntry) => void;
 }
 
 export interface TimelineEntry {
@@ -178,7 +180,9 @@ class McubeCallSession implements McubeCall {
   }
 
   private record(event: string, detail?: unknown): void {
-    this.timeline.push(detail === undefined ? { atMs: this.now(), event } : { atMs: this.now(), event, detail });
+    const entry = detail === undefined ? { atMs: this.now(), event } : { atMs: this.now(), event, detail };
+    this.timeline.push(entry);
+    this.options.onEvent?.(entry);
     this.entries.notify();
   }
 
@@ -371,7 +375,8 @@ class McubeCallSession implements McubeCall {
   /** transfer / terminate (names are configurable in Homebook, so any other event is recorded as is). */
   private onCallControl(frame: any): void {
     const { event, streamId, ...rest } = frame;
-    this.record(event, Object.keys(rest).length ? rest : undefined);
+    // queuedMs > 0 at terminate/transfer means the caller did not hear the end of what was sent.
+    this.record(event, { ...rest, queuedMs: this.queue.queuedMs });
     if (event !== "transfer" && event !== "terminate") return;
     // Mcube ends this media stream: no more caller audio; close if the gateway does not.
     this.sendingMedia = false;

@@ -158,7 +158,7 @@ describe("Mcube call simulator: the playout queue", () => {
     const { call, leg, streamId } = await place({ endGraceMs: 5000 });
     leg.send({ event: "transfer", streamId, number: "9876543210" });
     const entry = await call.waitForTimeline("transfer");
-    expect(entry.detail).toEqual({ number: "9876543210" });
+    expect(entry.detail).toEqual({ number: "9876543210", queuedMs: 0 });
     leg.close(1000, "transferred");
     expect(await call.closed).toEqual({ code: 1000, reason: "transferred" });
   });
