@@ -2,10 +2,12 @@
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { GatewayStatus } from "../http/app.ts";
+import type { CallRecord, CallRecordSink, LiveCall } from "./call-record.ts";
 
 /** What the drain needs from the call manager. */
 export interface DrainableCalls {
   readonly activeCount: number;
+  live(): LiveCall[];
   /** New calls are refused with close 1013 from now on. */
   startDrain(): void;
   whenIdle(): Promise<void>;
@@ -13,7 +15,7 @@ export interface DrainableCalls {
 }
 
 /** What the drain needs from the call recorder. */
-export interface RecordFlusher {
+export interface RecordFlusher extends CallRecordSink {
   flush(): Promise<void>;
   /** Synchronous: everything not yet stored goes to the outbox file. Returns how many records. */
   flushToOutbox(): number;
@@ -98,6 +100,24 @@ export async function drainGateway({ config, logger, gateway, transferGraceMs = 
   logger.info("drained: exiting");
 }
 
+/** Calls still live at a fast exit end with the process: each gets a "drain" record with what it had so far. */
+function recordAbandonedCalls({ calls, records }: DrainableGateway): number {
+  if (!calls || !records) return 0;
+  const endedAt = Date.now();
+  const live = calls.live();
+  for (const { state: _state, transcript, ...fields } of live) {
+    const record: CallRecord = {
+      ...fields,
+      endedAt,
+      durationMs: endedAt - fields.startedAt,
+      endReason: "drain",
+      errorDetail: "gateway stopped at once (second signal) while the call was live",
+    };
+    records.write(record, transcript);
+  }
+  return live.length;
+}
+
 /**
  * Signal handling for `homebook serve`. The first SIGTERM/SIGINT drains (done resolves 0); a second one
  * writes unsaved call records to the outbox and exits at once with 128 + the signal number.
@@ -125,8 +145,9 @@ export function createShutdown(options: ShutdownOptions): Shutdown {
         );
         return;
       }
+      const abandoned = recordAbandonedCalls(gateway);
       const saved = gateway.records?.flushToOutbox() ?? 0;
-      logger.warn("second signal: exiting now", { signal, records_to_outbox: saved, active_calls: gateway.calls?.activeCount ?? 0 });
+      logger.warn("second signal: exiting now", { signal, records_to_outbox: saved, calls_cut_off: abandoned });
       exit(128 + (SIGNAL_NUMBERS[signal] ?? 0));
     },
   };

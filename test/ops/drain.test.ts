@@ -81,8 +81,11 @@ describe("drain", () => {
     expect(exits).toEqual([143]);
     const outbox = h.config.database.outboxPath;
     expect(existsSync(outbox)).toBe(true);
-    const saved = readFileSync(outbox, "utf8").trim().split("\n").map((l) => JSON.parse(l).record.sessionId);
-    expect(saved).toContain("sess-1");
+    const saved = readFileSync(outbox, "utf8").trim().split("\n").map((l) => JSON.parse(l).record);
+    expect(saved.map((r) => r.sessionId).sort()).toEqual(["held-1", "sess-1"]);
+    // The call cut off by the fast exit is not forgotten: it is recorded as drain with what it had.
+    const cut = saved.find((r) => r.sessionId === "held-1");
+    expect(cut).toEqual(expect.objectContaining({ endReason: "drain", callId: "call-held-1", customerNumber: "9876543210" }));
     live.hangup();
   }, 30_000);
 });
