@@ -185,7 +185,7 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
   });
   port = server.port ?? 0;
   const baseUrl = `http://127.0.0.1:${port}`;
-  logger?.info("fake agent listening", { url: baseUrl, persona, input_format: inputFormat, output_format: outputFormat });
+  logger?.info("fake agent listening", { agent_base_url: baseUrl, persona, input_format: inputFormat, output_format: outputFormat });
 
   return {
     baseUrl,

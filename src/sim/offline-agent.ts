@@ -37,7 +37,7 @@ export async function startOfflineAgent(logger: Logger, options: OfflineAgentOpt
   });
   logger.warn(
     "no ElevenLabs key: calls go to the built-in offline echo agent; set ELEVENLABS_API_KEY and ELEVENLABS_AGENT_ID to use ElevenLabs",
-    { url: server.baseUrl },
+    { agent_base_url: server.baseUrl },
   );
   return { baseUrl: server.baseUrl, agentId: OFFLINE_AGENT_ID, stop: () => server.stop() };
 }
