@@ -15,7 +15,7 @@ function fail(message: string): never {
 const port = 20000 + Math.floor(Math.random() * 20000);
 const child = Bun.spawn([join(dir, "homebook"), "serve"], {
   cwd: dir,
-  env: { PATH: process.env.PATH ?? "", PORT: String(port), HOST: "127.0.0.1" },
+  env: { PATH: process.env.PATH ?? "", PORT: String(port), HOST: "127.0.0.1", ADMIN_TOKEN: "smoke-admin-token-123456" },
   stdout: "pipe",
   stderr: "inherit",
 });
@@ -28,6 +28,14 @@ for (let i = 0; i < 100 && !healthy; i++) {
 }
 if (!healthy) fail("/health never answered 200");
 console.log("smoke: /health 200");
+
+const scrape = await fetch(`${base}/metrics`, { headers: { authorization: "Bearer smoke-admin-token-123456" } });
+const exposition = await scrape.text();
+if (scrape.status !== 200 || !exposition.includes("homebook_active_calls") || !exposition.includes("homebook_process_resident_memory_bytes")) {
+  fail("/metrics did not render with prom-client inside the binary");
+}
+if ((await fetch(`${base}/metrics`)).status !== 401) fail("/metrics without the token was not 401");
+console.log("smoke: /metrics 200 (prom-client in the binary), 401 without the token");
 
 const opened = await new Promise<boolean>((res) => {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/x`);

@@ -77,7 +77,7 @@ describe("homebook CLI", () => {
       const { value, done } = await reader.read();
       if (done) break;
       out += new TextDecoder().decode(value);
-      url = out.match(/"url":"(http:\/\/[^"]+)"/)?.[1];
+      url = out.match(/"msg":"listening".*"url":"(http:\/\/[^"]+)"/)?.[1];
     }
     expect(url).toBeDefined();
     const res = await fetch(`${url}/health`);
