@@ -16,7 +16,7 @@ const port = 20000 + Math.floor(Math.random() * 20000);
 const child = Bun.spawn([join(dir, "homebook"), "serve"], {
   cwd: dir,
   env: { PATH: process.env.PATH ?? "", PORT: String(port), HOST: "127.0.0.1", ADMIN_TOKEN: "smoke-admin-token-123456" },
-  stdout: "pipe",
+  stdout: "ignore",
   stderr: "inherit",
 });
 const base = `http://127.0.0.1:${port}`;
@@ -52,6 +52,30 @@ const opened = await new Promise<boolean>((res) => {
 });
 if (!opened) fail("WebSocket upgrade on /ws/x did not open");
 console.log("smoke: /ws/x upgraded");
+
+// The first-run flow through the binary: offline echo agent, greeting, echo, # → terminate, record stored.
+const call = Bun.spawnSync(
+  [join(dir, "homebook"), "call", "--url", `ws://127.0.0.1:${port}/ws/smoke-call-1`, "--tone", "440", "--seconds", "2", "--json"],
+  { cwd: dir, env: { PATH: process.env.PATH ?? "" }, timeout: 60_000 },
+);
+let verdict: { ok?: boolean; reason?: string } = {};
+try {
+  verdict = JSON.parse(call.stdout.toString());
+} catch {
+  fail(`homebook call printed no verdict: ${call.stderr.toString()}`);
+}
+if (call.exitCode !== 0 || verdict.reason !== "the gateway ended the call (terminate)") {
+  fail(`homebook call against the binary: exit ${call.exitCode}, ${verdict.reason}`);
+}
+console.log(`smoke: homebook call: ${verdict.reason}`);
+let stored: { status?: string; call?: { end_reason?: string } } = {};
+for (let i = 0; i < 50 && stored.status !== "finished"; i++) {
+  const res = await fetch(`${base}/calls/smoke-call-1`, { headers: { authorization: "Bearer smoke-admin-token-123456" } });
+  stored = res.status === 200 ? ((await res.json()) as typeof stored) : {};
+  if (stored.status !== "finished") await Bun.sleep(100);
+}
+if (stored.call?.end_reason !== "agent_end_call") fail(`call record for smoke-call-1: ${JSON.stringify(stored)}`);
+console.log("smoke: call record stored (agent_end_call)");
 
 child.kill("SIGTERM");
 const code = await Promise.race([child.exited, Bun.sleep(10_000).then(() => "timeout" as const)]);
