@@ -1,7 +1,6 @@
 /** The SQL seam of the store: one small interface over bun:sqlite and mysql2 pools, and how to open them. */
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
-import { openMysqlDatabases } from "./mysql-database.ts";
 import { openSqliteDatabases } from "./sqlite-database.ts";
 
 export interface SqlDatabase {
@@ -25,7 +24,8 @@ export interface Databases {
  * HOMEBOOK_DB_PATH, created and migrated on open.
  */
 export async function openDatabases(config: Config, logger: Logger): Promise<Databases> {
-  return config.database.kind === "mysql"
-    ? openMysqlDatabases(config.database, logger)
-    : openSqliteDatabases(config.database.sqlitePath, logger);
+  if (config.database.kind === "sqlite") return openSqliteDatabases(config.database.sqlitePath, logger);
+  // mysql2 takes ~100 ms to load: only gateways that use MySQL pay for it.
+  const { openMysqlDatabases } = await import("./mysql-database.ts");
+  return openMysqlDatabases(config.database, logger);
 }

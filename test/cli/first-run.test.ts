@@ -90,10 +90,12 @@ describe("first run without a phone line, an ElevenLabs account or a database", 
     // The call record and its transcript are in the embedded store.
     const db = new Database(join(cwd, "data/homebook.db"), { readonly: true });
     try {
-      let record: { end_reason: string; frames_in: number; frames_out: number } | null = null;
+      type Row = { end_reason: string; frames_in: number; frames_out: number };
+      const find = () => db.query("SELECT end_reason, frames_in, frames_out FROM call_records WHERE session_id = ?").get("first-run-1") as Row | null;
+      let record = find();
       for (let i = 0; i < 50 && !record; i++) {
-        record = db.query("SELECT end_reason, frames_in, frames_out FROM call_records WHERE session_id = ?").get("first-run-1") as typeof record;
-        if (!record) await Bun.sleep(100);
+        await Bun.sleep(100);
+        record = find();
       }
       expect(record?.end_reason).toBe("agent_end_call");
       expect(record!.frames_in).toBeGreaterThan(100);
