@@ -1,4 +1,10 @@
-/** Structured JSON-lines logger: stdout (readable on a terminal) and a size-rotated file, with PII rules. */
+/**
+ * Structured JSON-lines logger: stdout (readable on a terminal) and a size-rotated file, with PII rules.
+ *
+ * Why not pino: inside `bun build --compile` pino's core works, but its transports (pino-pretty,
+ * pino-roll) run in worker threads and fail to load ("unable to determine transport target"), so
+ * rotation, terminal output and masking would be ours anyway and pino would only serialize.
+ */
 import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { redactFields, type Fields } from "./redact.ts";
