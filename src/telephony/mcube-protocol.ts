@@ -1,17 +1,24 @@
 /** Mcube media-stream wire types: lenient zod envelopes for inbound frames, builders for commands. No behaviour. */
 import { z } from "zod";
 
-/** Numbers may arrive as strings ("sequenceNumber": "12"); anything unparsable becomes undefined. */
+/** Numbers may arrive as strings ("sequenceNumber": "12"); anything unparsable (null too) becomes undefined. */
 const looseNumber = z
   .union([z.number(), z.string()])
   .transform((v) => {
     const n = typeof v === "number" ? v : Number(v);
     return Number.isFinite(n) ? n : undefined;
   })
-  .optional();
+  .optional()
+  .catch(undefined);
 
-const stringMap = z.record(z.string(), z.unknown());
 const looseString = z.union([z.string(), z.number()]).transform(String);
+/**
+ * Fields the bridge does not need to act on (streamId on media, track, reason …): a number becomes a
+ * string, anything else unusable becomes undefined. Such a field never makes the whole frame unusable:
+ * start accepts a numeric streamId, so every later frame of that call carries one too.
+ */
+const optionalString = looseString.optional().catch(undefined);
+const stringMap = z.record(z.string(), z.unknown()).optional().catch(undefined);
 
 export const startFrameSchema = z.looseObject({
   event: z.literal("start"),
@@ -19,21 +26,21 @@ export const startFrameSchema = z.looseObject({
   start: z.looseObject({
     callId: looseString,
     streamId: looseString,
-    accountId: looseString.optional(),
-    tracks: z.array(z.string()).optional(),
-    mediaFormat: z.looseObject({ encoding: z.string().optional(), sampleRate: looseNumber }).optional(),
-    customParameters: stringMap.optional(),
-    headers: stringMap.optional(),
+    accountId: optionalString,
+    tracks: z.array(z.string()).optional().catch(undefined),
+    mediaFormat: z.looseObject({ encoding: optionalString, sampleRate: looseNumber }).optional().catch(undefined),
+    customParameters: stringMap,
+    headers: stringMap,
   }),
-  extra_headers: z.union([z.string(), stringMap]).optional(),
+  extra_headers: z.union([z.string(), z.record(z.string(), z.unknown())]).optional().catch(undefined),
 });
 
 export const mediaFrameSchema = z.looseObject({
   event: z.literal("media"),
   sequenceNumber: looseNumber,
-  streamId: z.string().optional(),
+  streamId: optionalString,
   media: z.looseObject({
-    track: z.string().optional(),
+    track: optionalString,
     timestamp: looseNumber,
     chunk: looseNumber,
     payload: z.string(),
@@ -42,18 +49,18 @@ export const mediaFrameSchema = z.looseObject({
 
 export const dtmfFrameSchema = z.looseObject({
   event: z.literal("dtmf"),
-  streamId: z.string().optional(),
-  dtmf: z.looseObject({ digit: looseString, track: z.string().optional(), timestamp: looseNumber }),
+  streamId: optionalString,
+  dtmf: z.looseObject({ digit: looseString, track: optionalString, timestamp: looseNumber }),
 });
 
 export const playedStreamFrameSchema = z.looseObject({
   event: z.enum(["playedStream", "played"]),
-  streamId: z.string().optional(),
+  streamId: optionalString,
   name: looseString,
 });
 
-export const clearedAudioFrameSchema = z.looseObject({ event: z.literal("clearedAudio"), streamId: z.string().optional() });
-export const stopFrameSchema = z.looseObject({ event: z.literal("stop"), streamId: z.string().optional(), reason: z.string().optional() });
+export const clearedAudioFrameSchema = z.looseObject({ event: z.literal("clearedAudio"), streamId: optionalString });
+export const stopFrameSchema = z.looseObject({ event: z.literal("stop"), streamId: optionalString, reason: optionalString });
 
 export type StartFrame = z.infer<typeof startFrameSchema>;
 export type MediaFrame = z.infer<typeof mediaFrameSchema>;
