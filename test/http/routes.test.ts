@@ -114,6 +114,24 @@ describe("/ws/:sessionId upgrade", () => {
   });
 });
 
+describe("/ws frame size limit", () => {
+  test("frames over MCUBE_MAX_FRAME_BYTES are refused by the socket layer (close 1009); smaller ones pass", async () => {
+    const gw = await startGateway({ config: testConfig({ MCUBE_MAX_FRAME_BYTES: "1024" }), logger });
+    try {
+      const { opened, ws } = await tryUpgrade(`${gw.url.replace("http", "ws")}/ws/big-frames`);
+      expect(opened).toBe(true);
+      const closed = new Promise<number>((resolve) => ws!.addEventListener("close", (e) => resolve(e.code)));
+      ws!.send(JSON.stringify({ event: "media", media: { payload: "A".repeat(900) } }));
+      await Bun.sleep(50);
+      expect(ws!.readyState).toBe(WebSocket.OPEN);
+      ws!.send(JSON.stringify({ event: "media", media: { payload: "A".repeat(2000) } }));
+      expect(await closed).toBe(1009);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe("/ws access control", () => {
   const token = "0123456789abcdef0123";
 
