@@ -49,10 +49,14 @@ export class CallControl {
 
   constructor(private readonly host: ControlHost) {}
 
-  /** The end reason a hang-up during an ongoing action is recorded with. */
+  /**
+   * The end reason a hang-up during an ongoing action is recorded with. A transfer counts only once
+   * its command went out: a caller who leaves while the message still plays simply hung up.
+   */
   get reason(): EndReason | undefined {
     if (!this.action) return undefined;
-    return this.action.kind === "end" ? "agent_end_call" : this.action.reason;
+    if (this.action.kind === "end") return "agent_end_call";
+    return this.transferTo !== undefined ? this.action.reason : undefined;
   }
 
   get busy(): boolean {
