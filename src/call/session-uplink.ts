@@ -81,17 +81,17 @@ export class Uplink {
     }
   }
 
-  /** Keeps the newest UPLINK_BUFFER_MS of audio; the oldest frames go first when it overflows. */
+  /**
+   * Keeps the first UPLINK_BUFFER_MS of audio: the caller's first words matter most (a greeting, the
+   * reason for the call), so once the buffer is full later frames are dropped and counted instead.
+   */
   private hold(mulaw: Uint8Array): void {
+    if (this.pendingBytes + mulaw.length > UPLINK_BUFFER_MS * MULAW_BYTES_PER_MS) {
+      this.droppedBytes += mulaw.length;
+      droppedFrames.inc({ reason: "uplink_overflow" });
+      return;
+    }
     this.pending.push({ audio: mulaw });
     this.pendingBytes += mulaw.length;
-    const limit = UPLINK_BUFFER_MS * MULAW_BYTES_PER_MS;
-    while (this.pendingBytes > limit) {
-      const index = this.pending.findIndex((item) => "audio" in item);
-      const [dropped] = this.pending.splice(index, 1) as [{ audio: Uint8Array }];
-      this.pendingBytes -= dropped.audio.length;
-      this.droppedBytes += dropped.audio.length;
-      droppedFrames.inc({ reason: "uplink_overflow" });
-    }
   }
 }

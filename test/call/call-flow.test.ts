@@ -4,7 +4,7 @@ import { createDownlinkTranscoder } from "../../src/audio/transcoder.ts";
 import { bytesPerMs, type AgentAudioFormat } from "../../src/audio/agent-format.ts";
 import { FIRST_MESSAGE_TONE_HZ } from "../../src/sim/fake-agent-server.ts";
 import type { McubeCall } from "../../src/sim/mcube-call.ts";
-import { toneMs, toneMulaw } from "../../src/sim/tones.ts";
+import { concatBytes, toneMs, toneMulaw } from "../../src/sim/tones.ts";
 import { AGENT_ID, botFor, DID, startHarness, type Harness } from "./harness.ts";
 
 let h: Harness | undefined;
@@ -135,6 +135,20 @@ describe("uplink", () => {
     // In order: the tone starts at the very beginning of what the agent got.
     expect(toneMs(heard.subarray(0, 8 * 200), CALLER_TONE_HZ)).toBeGreaterThanOrEqual(160);
   });
+
+  test("when the agent is later than the 5 s buffer, the caller's first words are the ones kept", async () => {
+    h = await startHarness({ botDelayMs: 6500 });
+    const firstWordsHz = 440;
+    const laterHz = 880;
+    const audio = concatBytes([toneMulaw(firstWordsHz, 1000), toneMulaw(laterHz, 6000)]);
+    const call = await h.call({ sessionId: "up-late-1", audio });
+    const conv = await h.agent.nextConversation(15_000);
+    await call.waitForTimeline("caller-audio-sent", 15_000);
+    await hangUpAndSettle(h, call, "up-late-1");
+    const heard = agentHeard(conv.userAudio, "pcm_16000");
+    // The first second the caller said reached the agent, at the very start of what it got.
+    expect(toneMs(heard.subarray(0, 8 * 1000), firstWordsHz)).toBeGreaterThanOrEqual(900);
+  }, 30_000);
 
   test("DTMF reaches the agent as user_message from DTMF_MESSAGE_TEMPLATE, and the digit stays out of info logs", async () => {
     h = await startHarness({ env: { DTMF_MESSAGE_TEMPLATE: "Caller key: {digit}" } });
