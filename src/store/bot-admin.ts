@@ -4,40 +4,22 @@ import type { Databases } from "./sql.ts";
 import { isDuplicateKeyError, sqlTimestamp } from "./sql-values.ts";
 import { BOT_COLUMNS } from "./bot-lookup.ts";
 import { botRowSchema } from "./bot-rows.ts";
+import type { Bot } from "./bot-store.ts";
 
-/** The editable fields of a bot; undefined leaves a field as it is, "" clears it (on update). */
-export interface BotFields {
-  name?: string;
-  agentId?: string;
+/** A bot as the admin commands show it: the call-time Bot plus its state and DIDs. */
+export interface BotRecord extends Omit<Bot, "companyName" | "businessId" | "businessName"> {
   companyName?: string;
-  firstMessage?: string;
-  prompt?: string;
-  language?: string;
-  voiceId?: string;
-  transferNumber?: string;
-  fallbackNumber?: string;
-  /** Merged into the stored variables; an empty value removes the key. */
-  variables?: Record<string, string>;
-  active?: boolean;
-}
-
-export interface BotRecord {
-  botId: string;
-  name: string;
-  agentId: string;
-  companyName?: string;
-  firstMessage?: string;
-  prompt?: string;
-  language?: string;
-  voiceId?: string;
-  transferNumber?: string;
-  fallbackNumber?: string;
-  dynamicVariables: Record<string, string>;
   active: boolean;
   updatedAt: string;
   dids: string[];
   /** Set when the stored row would be refused at call time (and the default agent would answer). */
   invalid?: string;
+}
+
+/** The editable fields of a bot; undefined leaves a field as it is, "" clears it (on update). */
+export interface BotFields extends Partial<Omit<BotRecord, "botId" | "dynamicVariables" | "updatedAt" | "dids" | "invalid">> {
+  /** Merged into the stored variables; an empty value removes the key. */
+  variables?: Record<string, string>;
 }
 
 export interface DidRecord {
