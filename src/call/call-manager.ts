@@ -59,8 +59,7 @@ export class CallManager {
   /** From now on new calls are refused with 1013; live calls continue. */
   startDrain(): void {
     if (this.draining) return;
-    this.draining = true;
-    this.log.info("draining: new calls are refused", { active_calls: this.calls.size });
+    this.draining = true; // the drain itself logs this once, with the timeout
   }
 
   get isDraining(): boolean {
