@@ -42,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const port = Number(values.port ?? "7901");
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`agent: --port ${values.port} is not a port number`, "use 0–65535");
+  if (!/^\d+$/.test(values.port ?? "7901") || port > 65535) throw new UsageError(`agent: --port ${JSON.stringify(values.port)} is not a port number`, "use 0–65535");
   const persona = values.persona ?? "echo";
   if (persona !== "echo" && persona !== "scripted") throw new UsageError(`agent: --persona ${persona} is unknown`, "use echo or scripted");
   const level = values["log-level"] ?? "info";

@@ -12,9 +12,18 @@ export function parseCommandArgs<O extends Options>(command: string, argv: strin
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals });
   } catch (err) {
-    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, "");
-    throw new UsageError(`${command}: ${message}`, `run 'homebook ${command} --help' for the options`);
+    throw new UsageError(`${command}: ${oneLine((err as Error).message)}`, `run 'homebook ${command} --help' for the options`);
   }
+}
+
+/** node:util's messages in one short line: "--port needs a value" instead of three lines about ambiguity. */
+function oneLine(message: string): string {
+  const valueless = /^Option '(?:-\w, )?(--?[^ ',]+)[^']*' argument (missing|is ambiguous)/.exec(message);
+  if (valueless) {
+    const [, option, kind] = valueless;
+    return kind === "missing" ? `${option} needs a value` : `${option} needs a value (for one that starts with '-', write ${option}=-VALUE)`;
+  }
+  return message.replace(/\. To specify a positional argument.*$/s, "").replace(/\n.*$/s, "");
 }
 
 /** Reads a required string option or throws a UsageError naming it. */

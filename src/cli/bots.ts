@@ -3,9 +3,10 @@ import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { loadConfig } from "../config/index.ts";
 import { UsageError } from "../errors.ts";
-import type { BotFields, BotRecord } from "../store/bot-admin.ts";
+import type { BotAdmin, BotFields, BotRecord } from "../store/bot-admin.ts";
 import { phoneOption, withBotAdmin } from "../store/admin-session.ts";
 import { parseCommandArgs } from "./args.ts";
+import { explainStartError } from "./start-errors.ts";
 
 export const usage = `Usage: homebook bots <add|update|list|remove> [options]
 
@@ -41,6 +42,14 @@ const LANGUAGE = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/;
 /** A new bot id: "bot_" and 10 random base-36 characters. */
 export function newBotId(): string {
   return `bot_${[...randomBytes(10)].map((b) => (b % 36).toString(36)).join("")}`;
+}
+
+/** Runs `work` against the configured store; an unusable HOMEBOOK_DB_PATH is reported naming the setting. */
+export function withStore<T>(work: (admin: BotAdmin) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  return withBotAdmin(config, work).catch((err: unknown) => {
+    throw explainStartError(err, config);
+  });
 }
 
 /** A required option, or a one-line UsageError with an example of it. */
@@ -119,8 +128,7 @@ async function add(argv: string[]): Promise<number> {
   const fields = { ...fieldsFrom(values), agentId };
   const businessId = values["business-id"]?.trim() || undefined;
   if (values["business-name"] && !businessId) throw new UsageError("bots add: --business-name needs --business-id");
-  const config = loadConfig();
-  const bot = await withBotAdmin(config, async (admin) => {
+  const bot = await withStore(async (admin) => {
     if (businessId && values["business-name"]) await admin.saveBusiness(businessId, values["business-name"].trim());
     return admin.addBot(botId, fields, dids, businessId);
   });
@@ -144,7 +152,7 @@ async function update(argv: string[]): Promise<number> {
   if (Object.values(fields).every((v) => v === undefined)) {
     throw new UsageError("bots update: nothing to change: give at least one field, like --agent-id or --disable");
   }
-  const bot = await withBotAdmin(loadConfig(), (admin) => admin.updateBot(botId, fields));
+  const bot = await withStore((admin) => admin.updateBot(botId, fields));
   console.log(values.json ? JSON.stringify(bot, null, 2) : `updated ${summary(bot)}`);
   return 0;
 }
@@ -153,7 +161,7 @@ async function list(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs("bots list", argv, { ...COMMON, "bot-id": { type: "string" } });
   if (values.help) return help();
   const botId = values["bot-id"] === undefined ? undefined : botIdOption(values["bot-id"]);
-  const bots = await withBotAdmin(loadConfig(), async (admin) => (botId ? [await admin.getBot(botId)] : admin.listBots()));
+  const bots = await withStore(async (admin) => (botId ? [await admin.getBot(botId)] : admin.listBots()));
   if (values.json) console.log(JSON.stringify(bots, null, 2));
   else if (bots.length === 0) console.log("no bots yet: add one with 'homebook bots add --did D --agent-id A'");
   else for (const bot of bots) console.log(summary(bot));
@@ -164,7 +172,7 @@ async function remove(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs("bots remove", argv, { ...COMMON, "bot-id": { type: "string" } });
   if (values.help) return help();
   const botId = botIdOption(required("bots remove", values, "bot-id", "bot_k3x9q2m7vd (see 'homebook bots list')"));
-  const released = await withBotAdmin(loadConfig(), (admin) => admin.removeBot(botId));
+  const released = await withStore((admin) => admin.removeBot(botId));
   console.log(values.json ? JSON.stringify({ botId, releasedDids: released }) : `removed ${botId}; released DIDs: ${released.join(", ") || "none"}`);
   return 0;
 }

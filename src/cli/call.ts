@@ -1,4 +1,6 @@
 /** `homebook call`: places one simulated Mcube call against a Homebook (or Mcube-compatible) endpoint and prints its timeline. */
+import { accessSync, constants, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { writeWav } from "../audio/wav.ts";
 import { HomebookError, UsageError } from "../errors.ts";
 import { judgeCall, timelinePrinter } from "../sim/call-report.ts";
@@ -28,6 +30,10 @@ played; clearAudio drops it). Prints a timeline and exits 0 when the gateway end
   --json             print the timeline and verdict as JSON instead of lines`;
 
 const POLL_MS = 20;
+/** The caller line is 8 kHz μ-law: tones at or above 4 kHz cannot be carried (they alias). */
+const MAX_TONE_HZ = 3999;
+/** Caller audio is generated up front (8 KB per second); longer calls use --wav. */
+const MAX_TONE_SECONDS = 600;
 const GREETING_WAIT_MS = 15_000;
 const REPLY_WAIT_MS = 10_000;
 
@@ -62,7 +68,32 @@ async function callerAudio(values: { wav?: string; tone?: string; seconds?: stri
       throw err;
     }
   }
-  return toneCallerAudio(positive(values.tone, 440, "tone"), positive(values.seconds, 3, "seconds"));
+  const hz = positive(values.tone, 440, "tone");
+  if (hz > MAX_TONE_HZ) throw new UsageError(`call: --tone ${values.tone} Hz cannot be carried by an 8 kHz phone line`, `use a tone below 4000 Hz, like --tone 440`);
+  const seconds = positive(values.seconds, 3, "seconds");
+  if (seconds > MAX_TONE_SECONDS) throw new UsageError(`call: --seconds ${values.seconds} is longer than ${MAX_TONE_SECONDS}`, "use up to 600 seconds of tone, or --wav for longer speech");
+  return toneCallerAudio(hz, seconds);
+}
+
+/** Fails before the call when --record cannot be written, so a finished call is never lost to a typo. */
+function checkRecordPath(path: string): void {
+  const full = resolve(path);
+  let problem: string | undefined;
+  try {
+    if (statSync(full, { throwIfNoEntry: false })?.isDirectory()) problem = "is a directory";
+    else accessSync(dirname(full), constants.W_OK);
+  } catch (err) {
+    problem = `cannot be written (${(err as NodeJS.ErrnoException).code ?? "error"})`;
+  }
+  if (problem) throw new UsageError(`call: --record ${path} ${problem}`, "give a file name in a directory you can write to, like --record heard.wav");
+}
+
+/** What to check when the gateway could not be reached, from the WebSocket error text. */
+function connectHint(message: string): string {
+  if (/\b401\b/.test(message)) return "the gateway requires its MCUBE_AUTH_TOKEN: pass it with --token";
+  if (/\b403\b/.test(message)) return "the gateway's MCUBE_ALLOWED_IPS does not include this machine";
+  if (/\b400\b/.test(message)) return "the gateway refused the session id in --url: use 1-128 of A-Z a-z 0-9 . _ : -";
+  return "is a gateway listening there? start one with 'homebook serve', or pass its address with --url";
 }
 
 /** Resolves when `condition` holds or `timeoutMs` passes (polled; bounded). */
@@ -116,6 +147,7 @@ export async function run(argv: string[]): Promise<number> {
   const audio = await callerAudio(values);
   const dtmf = values.dtmf === undefined ? undefined : parseDtmfPlan(values.dtmf);
   const maxMs = positive(values["max-seconds"], 60, "max-seconds") * 1000;
+  if (values.record !== undefined) checkRecordPath(values.record);
   const headers: Record<string, string> = {};
   if (values.did) headers["X-DID"] = values.did;
   if (values["customer-number"]) headers["X-CustNumber"] = values["customer-number"];
@@ -129,8 +161,9 @@ export async function run(argv: string[]): Promise<number> {
     call = await startMcubeCall({ url, upgradeHeaders: headers, dtmf, onEvent: values.json ? undefined : printer.onEvent });
   } catch (err) {
     const reason = `could not connect: ${(err as Error).message}`;
-    if (values.json) console.log(JSON.stringify({ ok: false, reason, timeline: [] }));
-    else console.error(`result: FAILED: ${reason}`);
+    const fix = connectHint((err as Error).message);
+    if (values.json) console.log(JSON.stringify({ ok: false, reason, fix, timeline: [] }));
+    else console.error(`result: FAILED: ${reason}\n${fix}`);
     return 1;
   }
   let over = false;

@@ -7,6 +7,7 @@ import { ensureMysqlDatabases, openMysqlDatabases } from "../store/mysql-databas
 import { openSqliteDatabases } from "../store/sqlite-database.ts";
 import { storeError } from "../store/admin-session.ts";
 import { parseCommandArgs } from "./args.ts";
+import { explainStartError } from "./start-errors.ts";
 
 export const usage = `Usage: homebook db migrate [--json]
 
@@ -22,7 +23,7 @@ async function migrateCommand(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   const { created, applied } = await migrateStore(config).catch((err: unknown) => {
-    throw storeError(err, config);
+    throw explainStartError(storeError(err, config), config);
   });
   const where = config.database.kind === "mysql" ? `MySQL ${config.database.host}:${config.database.port}` : config.database.sqlitePath;
   if (values.json) console.log(JSON.stringify({ store: config.database.kind, createdDatabases: created, applied }));

@@ -1,10 +1,9 @@
 /** `homebook did assign|list|remove`: which bot answers each dialled number. */
-import { loadConfig } from "../config/index.ts";
 import { UsageError } from "../errors.ts";
-import { phoneOption, withBotAdmin } from "../store/admin-session.ts";
+import { phoneOption } from "../store/admin-session.ts";
 import type { DidRecord } from "../store/bot-admin.ts";
 import { parseCommandArgs } from "./args.ts";
-import { botIdOption, required } from "./bots.ts";
+import { botIdOption, required, withStore } from "./bots.ts";
 
 export const usage = `Usage: homebook did <assign|list|remove> [options]
 
@@ -35,7 +34,7 @@ async function assign(argv: string[]): Promise<number> {
   const botId = botIdOption(required("did assign", values, "bot-id", "bot_k3x9q2m7vd (see 'homebook bots list')"));
   const businessId = values["business-id"]?.trim() || undefined;
   if (values["business-name"] && !businessId) throw new UsageError("did assign: --business-name needs --business-id");
-  const record = await withBotAdmin(loadConfig(), async (admin) => {
+  const record = await withStore(async (admin) => {
     if (businessId && values["business-name"]) await admin.saveBusiness(businessId, values["business-name"].trim());
     return admin.assignDid(did, botId, businessId);
   });
@@ -47,7 +46,10 @@ async function list(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs("did list", argv, { ...COMMON, "bot-id": { type: "string" } });
   if (values.help) return help();
   const botId = values["bot-id"] === undefined ? undefined : botIdOption(values["bot-id"]);
-  const dids = await withBotAdmin(loadConfig(), (admin) => admin.listDids(botId));
+  const dids = await withStore(async (admin) => {
+    if (botId) await admin.getBot(botId); // an unknown (mistyped) bot is an error, not "no DIDs"
+    return admin.listDids(botId);
+  });
   if (values.json) console.log(JSON.stringify(dids, null, 2));
   else if (dids.length === 0) console.log("no DIDs assigned: assign one with 'homebook did assign --did D --bot-id ID'");
   else for (const d of dids) console.log(line(d));
@@ -58,7 +60,7 @@ async function remove(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs("did remove", argv, { ...COMMON, did: { type: "string" } });
   if (values.help) return help();
   const did = phoneOption("did", required("did remove", values, "did", "8040001234"));
-  await withBotAdmin(loadConfig(), (admin) => admin.removeDid(did));
+  await withStore((admin) => admin.removeDid(did));
   console.log(values.json ? JSON.stringify({ did, removed: true }) : `removed ${did}`);
   return 0;
 }

@@ -75,8 +75,9 @@ function loadContacts(csvPath: string): ContactList {
   let text: string;
   try {
     text = readFileSync(csvPath, "utf8");
-  } catch {
-    throw new UsageError(`outbound: cannot read ${csvPath}`, "check the --csv path");
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`outbound: cannot read ${csvPath}${reason ? ` (${reason})` : ""}`, "check the --csv path: it must be a readable CSV file");
   }
   try {
     return readContacts(parseCsv(text));
@@ -143,8 +144,9 @@ export async function run(argv: string[]): Promise<number> {
   const rate = parseRate(values.rate ?? "2/s");
   const concurrency = parseConcurrency(values.concurrency);
   const config = loadConfig();
-  const token = dryRun ? "" : requireApiToken(config);
+  // Options first: a missing --csv is reported before settings the command would need later.
   const { resumed, header, csvPath } = resolveCampaign(values);
+  const token = dryRun ? "" : requireApiToken(config);
   const out = values.resume && values.out ? resolve(values.out) : header.out;
   const statePath = `${out}.state.jsonl`;
   if (!resumed && !dryRun) CampaignState.assertAbsent(statePath);

@@ -3,7 +3,9 @@ import { loadConfig } from "../config/index.ts";
 import { createLogger } from "../log/logger.ts";
 import { startService } from "../service.ts";
 import { createShutdown } from "../call/drain.ts";
+import { HomebookError } from "../errors.ts";
 import { parseCommandArgs } from "./args.ts";
+import { explainStartError } from "./start-errors.ts";
 
 export const usage = `Usage: homebook serve
 
@@ -20,7 +22,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   const logger = createLogger({ level: config.log.level, file: config.log.file, maxBytes: config.log.maxBytes, files: config.log.files });
-  const service = await startService({ config, logger });
+  const service = await startService({ config, logger }).catch((err: unknown) => {
+    const explained = explainStartError(err, config);
+    // The log file says why too (without a stack trace: the cause is an operating-system error, not a bug).
+    logger.error("cannot start", { reason: (explained as Error).message, fix: explained instanceof HomebookError ? explained.fix : undefined });
+    logger.close();
+    throw explained;
+  });
 
   const shutdown = createShutdown({ config, logger, gateway: service });
   process.on("SIGTERM", () => shutdown.onSignal("SIGTERM"));
