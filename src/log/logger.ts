@@ -53,7 +53,9 @@ class RotatingFile {
       this.size = fstatSync(this.fd).size;
     } catch (err) {
       this.fd = undefined;
-      process.stderr.write(`homebook: cannot open log file ${this.path}: ${(err as Error).message}; logging to stdout only\n`);
+      process.stderr.write(
+        `homebook: cannot open LOG_FILE ${this.path}: ${(err as Error).message}; logging to stdout only (set LOG_FILE to a writable path)\n`,
+      );
     }
   }
 

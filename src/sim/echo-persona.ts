@@ -50,7 +50,7 @@ export function startEchoPersona(conv: FakeConversationSession, { prompts, logge
   const endCall = async () => {
     leaving = true;
     if (conv.isSpeaking) await conv.interrupt();
-    log?.info("echo agent: caller pressed #, ending the call");
+    log?.info("echo agent: ending the call on the caller's request");
     await conv.speakSamples(toOutput(prompts.goodbye), `You pressed hash. ${PROMPT_TEXT.goodbye} Ending the call.`);
     conv.systemToolResponse("end_call");
     conv.close(1000, "Conversation ended by the agent");
@@ -59,7 +59,7 @@ export function startEchoPersona(conv: FakeConversationSession, { prompts, logge
   const transfer = async () => {
     leaving = true;
     if (conv.isSpeaking) await conv.interrupt();
-    log?.info("echo agent: caller pressed 0, asking for a transfer");
+    log?.info("echo agent: asking for a transfer on the caller's request");
     await conv.speakSamples(toOutput(prompts.transfer), `You pressed zero. ${PROMPT_TEXT.transfer}`);
     const toolCallId = await conv.clientToolCall("transfer_call", { reason: "The caller pressed 0" });
     try {

@@ -25,6 +25,10 @@ const CONNECTION_ERRORS = new Set([
   "PROTOCOL_SEQUENCE_TIMEOUT",
   "POOL_ENQUEUELIMIT",
   "POOL_CLOSED",
+  // Refused logins make the store unusable the same way, with their own fix (FIXES below).
+  "ER_ACCESS_DENIED_ERROR",
+  "ER_ACCESS_DENIED_NO_PASSWORD_ERROR",
+  "ER_DBACCESS_DENIED_ERROR",
 ]);
 
 function isConnectionError(err: unknown): boolean {
@@ -32,11 +36,19 @@ function isConnectionError(err: unknown): boolean {
   return e?.fatal === true || CONNECTION_ERRORS.has(String(e?.code ?? ""));
 }
 
+/** What to check for each way MySQL refuses us; the default covers an unreachable server. */
+const FIXES: Record<string, string> = {
+  ER_ACCESS_DENIED_ERROR: "check DATABASE_USER and DATABASE_PASSWORD",
+  ER_ACCESS_DENIED_NO_PASSWORD_ERROR: "check DATABASE_USER and DATABASE_PASSWORD",
+  ER_DBACCESS_DENIED_ERROR: "grant DATABASE_USER access to DATABASE_NAME and DATABASE_MASTER_NAME",
+  ER_BAD_DB_ERROR: "run 'homebook db migrate' (it creates the databases), or check DATABASE_NAME and DATABASE_MASTER_NAME",
+};
+
 function unavailable(role: Role, err: unknown): HomebookError {
   const code = String((err as { code?: unknown })?.code ?? "");
   return new HomebookError("store_unavailable", `MySQL ${role} database unavailable${code ? ` (${code})` : ""}`, {
     retryable: true,
-    fix: "check DATABASE_HOST, DATABASE_PORT and that MySQL is up",
+    fix: FIXES[code] ?? "check DATABASE_HOST, DATABASE_PORT and that MySQL is up",
     cause: err,
   });
 }

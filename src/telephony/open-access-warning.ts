@@ -9,7 +9,7 @@ import type { Logger } from "../log/logger.ts";
 export function warnIfOpen(config: Config, logger: Logger): boolean {
   if (config.mcube.authToken || (config.mcube.allowedIps && config.mcube.allowedIps.length > 0)) return false;
   logger.warn("/ws is open to anyone: set MCUBE_AUTH_TOKEN or MCUBE_ALLOWED_IPS to restrict who can open calls", {
-    fix: "MCUBE_AUTH_TOKEN or MCUBE_ALLOWED_IPS",
+    fix: "MCUBE_AUTH_TOKEN=$(openssl rand -hex 16) with ?token= in Mcube's socket URL, or MCUBE_ALLOWED_IPS=<Mcube's addresses>",
   });
   return true;
 }

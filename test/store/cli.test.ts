@@ -173,4 +173,11 @@ describe("homebook bots/did/db on MariaDB", () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toContain("MySQL master database unavailable (ECONNREFUSED): check DATABASE_HOST, DATABASE_PORT");
   }, SPAWNING_TEST_TIMEOUT_MS);
+
+  test("a refused MySQL login says to check the user and password, exit 1", async () => {
+    const denied = await homebook({ ...target.env, DATABASE_USER: "homebook_no_such_user", DATABASE_PASSWORD: "wrong-password" }, "bots", "list");
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain("check DATABASE_USER and DATABASE_PASSWORD");
+    expect(denied.stderr).not.toContain("wrong-password");
+  }, SPAWNING_TEST_TIMEOUT_MS);
 });
