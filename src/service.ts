@@ -14,6 +14,9 @@ import { adminRoutes } from "./http/admin-routes.ts";
 import { warnIfOpen } from "./telephony/open-access-warning.ts";
 import { startOfflineAgent, type OfflineAgent } from "./sim/offline-agent.ts";
 import type { DrainableGateway } from "./call/drain.ts";
+import { HomebookError } from "./errors.ts";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
 
 export interface Service extends DrainableGateway {
   readonly gateway: Gateway;
@@ -40,10 +43,27 @@ function withOfflineAgent(config: Config, agent: OfflineAgent): Config {
 }
 
 /**
+ * Call records fall back to the outbox when the store is down, so an unwritable OUTBOX_PATH must stop
+ * the start now rather than surface during the first outage.
+ */
+function checkOutboxWritable(path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    closeSync(openSync(path, "a"));
+  } catch (err) {
+    throw new HomebookError("config", `OUTBOX_PATH ${path} is not writable (${(err as { code?: string }).code ?? (err as Error).message})`, {
+      fix: "set OUTBOX_PATH to a file in a directory this user can write: call records wait there while the store is down",
+      cause: err,
+    });
+  }
+}
+
+/**
  * Starts everything `homebook serve` runs. Resolves once the listener is up.
  * @throws HomebookError for unusable settings found while building parts (e.g. a bad BOT_DID_QUERY).
  */
 export async function startService({ config: operatorConfig, logger }: { config: Config; logger: Logger }): Promise<Service> {
+  checkOutboxWritable(operatorConfig.database.outboxPath);
   const offlineAgent = wantsOfflineAgent(operatorConfig) ? await startOfflineAgent(logger) : undefined;
   if (!offlineAgent && !operatorConfig.elevenlabs.apiKey) {
     logger.warn("ELEVENLABS_API_KEY is not set: agents are reached without a signed URL (public agents only)", {

@@ -94,6 +94,13 @@ describe("failed starts name the setting to change", () => {
     expect(await Bun.file(join(cwd, "logs/voicebot.log")).text()).toContain('"msg":"cannot start"');
   });
 
+  test("an unwritable OUTBOX_PATH stops serve at once (exit 2) instead of failing during the first store outage", async () => {
+    const cwd = tempDir("homebook-bad-outbox-");
+    writeFileSync(join(cwd, "a-file"), "not a directory");
+    const r = await homebook(["serve"], { PORT: "0", OUTBOX_PATH: "a-file/outbox.jsonl" }, cwd);
+    expectUsage(r, "OUTBOX_PATH a-file/outbox.jsonl is not writable", "set OUTBOX_PATH");
+  });
+
   test("a port another process holds: exit 1 naming PORT; the log file says why", async () => {
     const holder = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
     try {
