@@ -1,5 +1,5 @@
 /** Composition root of `homebook serve`: store, bot resolver, records, outbound, call bridge and HTTP, from one Config. */
-import type { Config } from "./config/index.ts";
+import { wantsOfflineAgent, type Config } from "./config/index.ts";
 import type { Logger } from "./log/logger.ts";
 import { startGateway, type Gateway } from "./gateway.ts";
 import { openDatabases, type Databases } from "./store/sql.ts";
@@ -27,11 +27,6 @@ export interface Service extends DrainableGateway {
   readonly offlineAgent?: OfflineAgent;
   /** The config the bridge runs with (the offline agent's URL when it is on). */
   readonly config: Config;
-}
-
-/** True when calls should go to the built-in offline agent: no key and no explicit ELEVENLABS_BASE_URL. */
-export function wantsOfflineAgent(config: Config): boolean {
-  return !config.elevenlabs.apiKey && !config.elevenlabs.baseUrlExplicit;
 }
 
 /** Points the bridge at the offline agent: a derived config, the operator's own stays untouched. */

@@ -200,6 +200,11 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** True when calls should go to the built-in offline agent: no key and no explicit ELEVENLABS_BASE_URL. */
+export function wantsOfflineAgent(config: Config): boolean {
+  return !config.elevenlabs.apiKey && !config.elevenlabs.baseUrlExplicit;
+}
+
 /** The effective settings with secrets reduced to "set"/"unset", for `homebook config`. */
 export function describeSettings(env: Record<string, string | undefined> = process.env): Record<string, string> {
   const raw = presentEntries(env);

@@ -23,11 +23,11 @@ function describe(entry: TimelineEntry): string {
     case "playback-end":
       return `caller hears silence (${d.heardMs} ms after start)`;
     case "checkpoint":
-      return `checkpoint "${d.name}" (${d.queuedMs} ms of audio queued before it)`;
+      return `checkpoint "${d.name}" (${Math.round(d.queuedMs)} ms of audio queued before it)`;
     case "playedStream":
       return `playedStream "${d.name}" sent: its audio has played`;
     case "clearAudio":
-      return `clearAudio: dropped ${d.droppedMs} ms${d.droppedCheckpoints?.length ? ` and checkpoint(s) ${d.droppedCheckpoints.join(", ")}` : ""}`;
+      return `clearAudio: dropped ${Math.round(d.droppedMs)} ms${d.droppedCheckpoints?.length ? ` and checkpoint(s) ${d.droppedCheckpoints.join(", ")}` : ""}`;
     case "clearedAudio":
       return "clearedAudio sent";
     case "caller-audio":
@@ -46,7 +46,7 @@ function describe(entry: TimelineEntry): string {
       if (entry.event.startsWith("caller-closes-after-")) return `caller side closes the stream (Mcube ends it after ${entry.event.slice(20)})`;
       const { queuedMs, ...rest } = d;
       const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
-      if (queuedMs) fields.push(`(${queuedMs} ms of audio still queued)`);
+      if (queuedMs) fields.push(`(${Math.round(queuedMs)} ms of audio still queued)`);
       return `${entry.event}${fields.length ? ` ${fields.join(" ")}` : ""}`;
     }
   }
@@ -63,7 +63,7 @@ export function timelinePrinter(write: (line: string) => void): { onEvent(entry:
   const flush = (atMs?: number) => {
     if (!burst) return;
     bursts += 1;
-    const ms = Math.round(burst.ms * 10) / 10;
+    const ms = Math.round(burst.ms);
     write(`${stamp(atMs ?? burst.lastMs)}  playAudio burst ${bursts}: ${burst.frames} frame(s), ${ms} ms of audio since ${stamp(burst.startMs).trim()}`);
     burst = undefined;
   };

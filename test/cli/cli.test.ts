@@ -62,6 +62,17 @@ describe("homebook CLI", () => {
     expect(r.stdout).not.toContain("sk_hidden_value");
   });
 
+  test("config says where calls and records go", () => {
+    const offline = homebook(["config"]);
+    expect(offline.code).toBe(0);
+    expect(offline.stdout).toContain("# calls go to: the built-in offline echo agent");
+    expect(offline.stdout).toContain("# bots and call records: SQLite file ./data/homebook.db");
+    const live = homebook(["config"], { ELEVENLABS_API_KEY: "sk_hidden_value", ELEVENLABS_AGENT_ID: "agent_x", DATABASE_HOST: "db.internal" });
+    expect(live.stdout).toContain("# calls go to: ElevenLabs at https://api.elevenlabs.io (signed URLs)");
+    expect(live.stdout).toContain("# bots and call records: MySQL at db.internal:3306");
+    expect(live.stdout).not.toContain("sk_hidden_value");
+  });
+
   test("serve with no configuration starts, logs where it listens, and exits 0 on SIGTERM", async () => {
     const cwd = tempDir("homebook-serve-");
     const child = Bun.spawn([process.execPath, MAIN], {
