@@ -60,10 +60,17 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
     realtimeFactor = 4,
     seed = 1,
     logger,
+    stall,
   } = options;
   const conversations: FakeConversationSession[] = [];
   const signatures = new Map<string, { agentId: string; expiresAt: number }>();
-  const stats = { signedUrlRequests: 0, connections: 0 };
+  const stats = { signedUrlRequests: 0, connections: 0, stalledRequests: 0 };
+  /** Answers for the requests `stall` holds, given when the server stops. */
+  const stalled = new Set<() => void>();
+  const hold = (): Promise<Response> => {
+    stats.stalledRequests += 1;
+    return new Promise((resolve) => stalled.add(() => resolve(json(503, { detail: "Server shutting down" }))));
+  };
   const waiters: { resolve: (c: FakeConversation) => void }[] = [];
   let handedOut = 0;
   let port = 0;
@@ -133,7 +140,7 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
   const opened = (ws: ServerWebSocket<Connection>) => {
     const { conversation, refusal } = ws.data;
     stats.connections += 1;
-    conversation.attach({ send: (text) => void ws.send(text), close: (code, reason) => ws.close(code, reason) });
+    conversation.attach({ send: (text) => void ws.send(text), close: (code, reason) => ws.close(code, reason), pause: () => ws.pause() });
     conversations.push(conversation);
     const waiter = waiters.shift();
     if (waiter) {
@@ -144,6 +151,7 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
       conversation.refuse(refusal.code, refusal.reason);
       return;
     }
+    if (stall === "metadata") return; // upgraded, then nothing: no metadata, no pings
     conversation.begin();
     void conversation.init.then((init) => {
       if (!conversation.isOpen) return;
@@ -161,8 +169,12 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
     port: options.port ?? 0,
     fetch(req, srv) {
       const url = new URL(req.url);
-      if (req.method === "GET" && SIGNED_URL_PATHS.has(url.pathname)) return signedUrl(req, url);
-      if (url.pathname === CONVERSATION_PATH) return upgrade(req, url, srv);
+      if (req.method === "GET" && SIGNED_URL_PATHS.has(url.pathname)) {
+        if (stall !== "signed_url") return signedUrl(req, url);
+        stats.signedUrlRequests += 1;
+        return hold();
+      }
+      if (url.pathname === CONVERSATION_PATH) return stall === "upgrade" ? hold() : upgrade(req, url, srv);
       return json(404, { detail: "Not Found" });
     },
     websocket: {
@@ -216,6 +228,8 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
       signatures.clear();
     },
     async stop() {
+      for (const answer of stalled) answer();
+      stalled.clear();
       for (const c of conversations) c.close(1001, "Server shutting down");
       await server.stop(true);
       for (const c of conversations) c.onSocketClosed(1001, "Server shutting down");

@@ -4,6 +4,12 @@ import type { Logger } from "../log/logger.ts";
 
 export type FakeAgentPersona = "scripted" | "echo";
 
+/**
+ * A stalled service, for setup-deadline tests: "signed_url" never answers get-signed-url, "upgrade"
+ * never answers the WebSocket upgrade, "metadata" accepts the upgrade but never sends a frame.
+ */
+export type FakeAgentStall = "signed_url" | "upgrade" | "metadata";
+
 export interface FakeAgentOptions {
   /** Listen port on 127.0.0.1; 0 or unset picks a free one. */
   port?: number;
@@ -32,11 +38,15 @@ export interface FakeAgentOptions {
   seed?: number;
   /** Where conversation starts/ends go (info) and transcripts (debug). */
   logger?: Logger;
+  /** Stall every setup at this stage (unset: a healthy service). */
+  stall?: FakeAgentStall;
 }
 
 export interface FakeAgentStats {
   signedUrlRequests: number;
   connections: number;
+  /** Requests left unanswered by `stall` ("signed_url" or "upgrade"). */
+  stalledRequests: number;
 }
 
 export interface FakeAgentServer {
@@ -87,6 +97,11 @@ export interface FakeConversation {
   userTranscript(text: string): void;
   agentResponseCorrection(original: string, corrected: string): void;
   close(code: number, reason?: string): void;
+  /**
+   * The connection dies without a close (half-open TCP, a stalled server): nothing more is sent (no
+   * audio, no pings), the client's frames and WebSocket pings go unread (no pong), the socket stays open.
+   */
+  freeze(): void;
   /** error frame {code, error_type, message} then close with `code`. */
   error(code: number, errorType: string, message?: string): void;
   /** First client frame (already received or future) matching `predicate`. Default timeout 5000 ms. */

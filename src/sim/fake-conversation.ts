@@ -28,6 +28,8 @@ export const STALE_TONE_HZ = 1250;
 export interface SocketLike {
   send(text: string): void;
   close(code: number, reason: string): void;
+  /** Stop reading the socket (client frames and pings pile up unread). */
+  pause?(): void;
 }
 
 export interface ConversationSettings {
@@ -77,6 +79,7 @@ export class FakeConversationSession implements FakeConversation {
   private resolveClosed!: (value: { code: number; reason: string }) => void;
   private initReceived = false;
   private isClosed = false;
+  private frozen = false;
   private eventCounter = 0;
   private pingCounter = 0;
   private pingSentAt = new Map<number, number>();
@@ -133,6 +136,7 @@ export class FakeConversationSession implements FakeConversation {
 
   /** Raw client text frame. Returns false when it was malformed (the conversation is then closing). */
   receive(text: string): boolean {
+    if (this.frozen) return true; // a dead server reads nothing
     let frame: any;
     try {
       frame = JSON.parse(text);
@@ -171,14 +175,27 @@ export class FakeConversationSession implements FakeConversation {
   onSocketClosed(code: number, reason: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.stopActivity();
+    if (!this.initReceived) this.resolveInit(null);
+    this.settings.logger?.info("fake agent conversation closed", { conversation_id: this.id, code });
+    this.resolveClosed({ code, reason });
+  }
+
+  freeze(): void {
+    if (this.isClosed || this.frozen) return;
+    this.frozen = true;
+    this.settings.logger?.info("fake agent conversation frozen", { conversation_id: this.id });
+    this.stopActivity();
+    this.socket?.pause?.();
+  }
+
+  /** Stops the current turn, every timer and every sleeper. */
+  private stopActivity(): void {
     if (this.currentTurn) this.currentTurn.aborted = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const wake of this.sleepers) wake();
     this.sleepers.clear();
-    if (!this.initReceived) this.resolveInit(null);
-    this.settings.logger?.info("fake agent conversation closed", { conversation_id: this.id, code });
-    this.resolveClosed({ code, reason });
   }
 
   onUserAudio(listener: Listener<Uint8Array>): void {
@@ -310,15 +327,15 @@ export class FakeConversationSession implements FakeConversation {
     });
   }
 
-  /** Sends a frame if the socket is open. */
+  /** Sends a frame if the socket is open (and not frozen). */
   sendFrame(frame: object): void {
-    if (!this.isOpen) return;
+    if (!this.isOpen || this.frozen) return;
     this.socket!.send(JSON.stringify(frame));
   }
 
   /** A timer owned by the conversation: cleared when it closes. */
   after(ms: number, fn: () => void): void {
-    if (this.isClosed) return;
+    if (this.isClosed || this.frozen) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       fn();
@@ -334,7 +351,7 @@ export class FakeConversationSession implements FakeConversation {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (ms <= 0 || this.isClosed) return Promise.resolve();
+    if (ms <= 0 || this.isClosed || this.frozen) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
         this.sleepers.delete(wake);

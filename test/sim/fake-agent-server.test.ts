@@ -270,3 +270,74 @@ describe("conversation", () => {
     expect((await b.closed).code).toBe(1001);
   });
 });
+
+describe("a stalled or dead service (for the gateway's deadlines)", () => {
+  test("stall signed_url: get-signed-url never answers until the server stops", async () => {
+    const s = await start({ apiKey: "right-key", stall: "signed_url" });
+    let answered = false;
+    const pending = fetch(`${s.baseUrl}/v1/convai/conversation/get-signed-url?agent_id=agent_1`, { headers: { "xi-api-key": "right-key" } }).then((res) => {
+      answered = true;
+      return res.status;
+    });
+    await Bun.sleep(300);
+    expect(answered).toBe(false);
+    expect(s.stats).toMatchObject({ signedUrlRequests: 1, stalledRequests: 1 });
+    await s.stop();
+    server = undefined;
+    // stop() ends the held request: a 503, or the connection closed under it.
+    expect(await pending.then(String, () => "closed")).toMatch(/^(503|closed)$/);
+  });
+
+  test("stall upgrade: the WebSocket never opens; stall metadata: it opens and then says nothing, not even pings", async () => {
+    const stalledUpgrade = await start({ stall: "upgrade" });
+    const neverOpens = connect(wsUrl(stalledUpgrade));
+    let opened = false;
+    neverOpens.opened.then(() => (opened = true), () => undefined);
+    await Bun.sleep(300);
+    expect(opened).toBe(false);
+    expect(stalledUpgrade.stats).toMatchObject({ stalledRequests: 1, connections: 0 });
+    neverOpens.ws.close();
+    await stalledUpgrade.stop();
+
+    const silent = await start({ stall: "metadata", pingIntervalMs: 50 });
+    const client = connect(wsUrl(silent));
+    await client.opened;
+    client.send(INIT);
+    const conv = await silent.nextConversation();
+    expect(await conv.init).toMatchObject({ type: "conversation_initiation_client_data" });
+    await Bun.sleep(300);
+    expect(client.frames).toEqual([]);
+    client.ws.close();
+  });
+
+  test("freeze: no more frames and no pongs to WebSocket pings, yet the socket stays open", async () => {
+    const s = await start({ pingIntervalMs: 50 });
+    const client = connect(wsUrl(s));
+    const pongs: number[] = [];
+    client.ws.addEventListener("pong", () => pongs.push(performance.now()));
+    client.send(INIT);
+    await client.waitFor((f) => f.type === "conversation_initiation_metadata");
+    const conv = await s.nextConversation();
+    await client.waitFor((f) => f.type === "ping");
+    client.ws.ping();
+    await eventuallyTrue(() => pongs.length === 1);
+    conv.freeze();
+    void conv.speak({ durationMs: 500 });
+    await Bun.sleep(50);
+    const framesAtFreeze = client.frames.length;
+    client.ws.ping();
+    await Bun.sleep(300);
+    expect(client.frames.length).toBe(framesAtFreeze);
+    expect(pongs.length).toBe(1);
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    client.ws.terminate();
+  });
+});
+
+async function eventuallyTrue(check: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await Bun.sleep(10);
+  }
+}
