@@ -1,4 +1,4 @@
-/** One conversation WebSocket: opens, answers pings at once, queues frames until the call listens, reports closes. */
+/** One conversation WebSocket: opens, answers pings at once, queues frames until the call listens, reports closes and when it last heard anything. */
 import { HomebookError } from "../errors.ts";
 import { classifyAgentError, classifyClose, classifyHandshake, handshakeStatus } from "./agent-errors.ts";
 import { parseAgentMessage, pong, userAudioChunk, type AgentMessage } from "./elevenlabs-protocol.ts";
@@ -20,11 +20,17 @@ export interface AgentListener {
 export interface AgentConnection {
   readonly metadata: AgentMetadata;
   readonly isOpen: boolean;
+  /** performance.now() when anything last arrived: a frame of any kind, or a WebSocket pong. */
+  readonly lastHeardAtMs: number;
   send(frame: object): boolean;
   sendAudio(bytes: Uint8Array): boolean;
   /** Delivers queued frames, then every later one. */
   listen(listener: AgentListener): void;
   close(code?: number, reason?: string): void;
+  /** A WebSocket-level ping (the peer's stack answers it with a pong, even while the agent is quiet). */
+  ping(): void;
+  /** Drops a dead connection at once, without a close handshake it would never answer; no close is reported. */
+  abandon(): void;
 }
 
 interface Pending {
@@ -44,6 +50,7 @@ export class AgentSocket implements AgentConnection {
   private metaWaiter: Pending | undefined;
   private initSent = false;
   private heldPongs: number[] = [];
+  private heardAtMs = performance.now();
   private markClosed!: () => void;
   private readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
@@ -53,7 +60,11 @@ export class AgentSocket implements AgentConnection {
     this.ws.onerror = (event) => {
       this.handshakeError ??= (event as { message?: string }).message;
     };
-    this.ws.onmessage = (event) => this.onMessage(event.data, performance.now());
+    this.ws.onmessage = (event) => {
+      this.heardAtMs = performance.now();
+      this.onMessage(event.data, this.heardAtMs);
+    };
+    this.ws.addEventListener("pong", () => (this.heardAtMs = performance.now()));
     this.ws.onclose = (event) => this.onClose(event.code, event.reason);
   }
 
@@ -66,14 +77,18 @@ export class AgentSocket implements AgentConnection {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
-  /** Resolves when the upgrade succeeded; rejects with the classified refusal. */
-  opened(timeoutMs: number): Promise<void> {
+  get lastHeardAtMs(): number {
+    return this.heardAtMs;
+  }
+
+  /** Resolves when the upgrade succeeded; rejects with the classified refusal (or after `timeoutMs`, when given). */
+  opened(timeoutMs?: number): Promise<void> {
     if (this.ws.readyState === WebSocket.OPEN) return Promise.resolve();
     return this.wait((p) => (this.openWaiter = p), timeoutMs, "open");
   }
 
-  /** Resolves once conversation_initiation_metadata arrived; rejects if the socket closes first. */
-  initiated(timeoutMs: number): Promise<void> {
+  /** Resolves once conversation_initiation_metadata arrived; rejects if the socket closes first (or after `timeoutMs`, when given). */
+  initiated(timeoutMs?: number): Promise<void> {
     if (this.meta) return Promise.resolve();
     return this.wait((p) => (this.metaWaiter = p), timeoutMs, "metadata");
   }
@@ -83,10 +98,10 @@ export class AgentSocket implements AgentConnection {
     return this.closed.then(() => Promise.reject(this.failure()));
   }
 
-  private wait(set: (p: Pending) => void, timeoutMs: number, what: string): Promise<void> {
+  private wait(set: (p: Pending) => void, timeoutMs: number | undefined, what: string): Promise<void> {
     if (this.closeInfo) return Promise.reject(this.failure());
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
         reject(new HomebookError("timeout", `agent ${this.agentId}: no ${what} within ${timeoutMs} ms`));
         this.close(1000, "timeout");
       }, timeoutMs);
@@ -130,6 +145,16 @@ export class AgentSocket implements AgentConnection {
     } catch {
       this.ws.terminate?.();
     }
+  }
+
+  ping(): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+  }
+
+  abandon(): void {
+    this.listener = undefined;
+    this.queue = [];
+    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
   }
 
   private onMessage(data: unknown, at: number): void {

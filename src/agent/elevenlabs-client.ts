@@ -1,4 +1,4 @@
-/** Opens ElevenLabs Agents conversations: signed URL (cached per agent) or public URL, one retry, classified failures. */
+/** Opens ElevenLabs Agents conversations: signed URL (cached per agent) or public URL, one retry, one overall deadline, classified failures. */
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { HomebookError } from "../errors.ts";
@@ -6,13 +6,18 @@ import { Counter } from "../metrics/registry.ts";
 import { parseAgentAudioFormat } from "../audio/agent-format.ts";
 import { classifyRestFailure } from "./agent-errors.ts";
 import { AgentSocket, type AgentConnection } from "./agent-socket.ts";
+import { ConnectDeadline } from "./connect-deadline.ts";
 import { SignedUrlCache } from "./signed-url-cache.ts";
 import type { InitiationFrame } from "./elevenlabs-protocol.ts";
 
-/** Bounds on each connection attempt. A caller waits in silence meanwhile, so they are short. */
+/**
+ * Caps on each stage of an attempt. A caller waits in silence meanwhile, so the whole setup, retry
+ * included, is also bounded by AGENT_CONNECT_TIMEOUT_MS; a stage gets the smaller of its cap and
+ * what is left of that budget.
+ */
 export const AGENT_OPEN_TIMEOUT_MS = 5000;
 export const AGENT_METADATA_TIMEOUT_MS = 5000;
-const SIGNED_URL_TIMEOUT_S = 5;
+const SIGNED_URL_TIMEOUT_MS = 5000;
 
 const signedUrlLookups = new Counter({
   name: "homebook_signed_url_cache_total",
@@ -42,12 +47,12 @@ export function publicConversationUrl(baseUrl: string, agentId: string): string 
   return url.toString();
 }
 
-function signedUrlFetcher(apiKey: string, baseUrl: string) {
+function signedUrlFetcher(apiKey: string, baseUrl: string, timeoutMs: number) {
   // The SDK is large; start loading it now so the first call does not pay for it.
   const sdk = import("@elevenlabs/elevenlabs-js");
   let client: Promise<import("@elevenlabs/elevenlabs-js").ElevenLabsClient> | undefined;
   return async (agentId: string): Promise<string> => {
-    client ??= sdk.then(({ ElevenLabsClient }) => new ElevenLabsClient({ apiKey, baseUrl, maxRetries: 0, timeoutInSeconds: SIGNED_URL_TIMEOUT_S }));
+    client ??= sdk.then(({ ElevenLabsClient }) => new ElevenLabsClient({ apiKey, baseUrl, maxRetries: 0, timeoutInSeconds: timeoutMs / 1000 }));
     try {
       const response = await (await client).conversationalAi.conversations.getSignedUrl({ agentId });
       return response.signedUrl;
@@ -70,47 +75,53 @@ function asHomebookError(err: unknown): HomebookError {
 }
 
 export function createElevenLabsConnector({ config, logger }: { config: Config; logger: Logger }): AgentConnector {
-  const { apiKey, baseUrl, signedUrlReuseMs } = config.elevenlabs;
-  const cache = apiKey ? new SignedUrlCache(signedUrlFetcher(apiKey, baseUrl), signedUrlReuseMs) : undefined;
+  const { apiKey, baseUrl, signedUrlReuseMs, connectTimeoutMs } = config.elevenlabs;
+  // A shared request outlives a caller who gave up on it only this long (several calls may wait on it).
+  const fetchTimeoutMs = Math.min(SIGNED_URL_TIMEOUT_MS, connectTimeoutMs);
+  const cache = apiKey ? new SignedUrlCache(signedUrlFetcher(apiKey, baseUrl, fetchTimeoutMs), signedUrlReuseMs) : undefined;
 
-  async function target(agentId: string): Promise<{ url: string; signed: boolean; cached: boolean }> {
+  async function target(agentId: string, deadline: ConnectDeadline): Promise<{ url: string; signed: boolean; cached: boolean }> {
     if (!cache) return { url: publicConversationUrl(baseUrl, agentId), signed: false, cached: false };
-    const { url, cached } = await cache.get(agentId);
+    const { url, cached } = await deadline.within(cache.get(agentId), "the signed URL request");
     signedUrlLookups.inc({ result: cached ? "hit" : "miss" });
     return { url, signed: true, cached };
   }
 
-  async function attempt(url: string, signed: boolean, request: AgentConnectRequest): Promise<AgentConnection> {
+  async function attempt(url: string, signed: boolean, request: AgentConnectRequest, deadline: ConnectDeadline): Promise<AgentConnection> {
     const socket = new AgentSocket(url, request.agentId, signed);
     const stop = aborted(request.signal);
     stop.catch(() => socket.close(1000, "caller left"));
     try {
-      await Promise.race([socket.opened(AGENT_OPEN_TIMEOUT_MS), stop]);
-      const init = await Promise.race([request.init, socket.closedEarly(), stop]);
+      await deadline.within(Promise.race([socket.opened(), stop]), "the WebSocket open", AGENT_OPEN_TIMEOUT_MS);
+      // Waiting for Mcube's start has its own bound (START_TIMEOUT_MS): it does not spend the budget.
+      const init = await deadline.excluding(Promise.race([request.init, socket.closedEarly(), stop]));
       socket.sendInit(init);
-      await Promise.race([socket.initiated(AGENT_METADATA_TIMEOUT_MS), stop]);
+      await deadline.within(Promise.race([socket.initiated(), stop]), "the conversation metadata", AGENT_METADATA_TIMEOUT_MS);
       checkFormats(socket, request.agentId);
       return socket;
     } catch (err) {
-      socket.close(1000, "not used");
+      // A stalled server may never answer a close handshake: drop the socket outright.
+      if (err instanceof HomebookError && err.code === "timeout") socket.abandon();
+      else socket.close(1000, "not used");
       throw asHomebookError(err);
     }
   }
 
   return {
     async connect(request) {
+      const deadline = new ConnectDeadline(connectTimeoutMs, request.signal);
       for (let attemptNo = 1; ; attemptNo++) {
         let url: string | undefined;
         let signed = false;
         try {
-          ({ url, signed } = await target(request.agentId));
-          return await attempt(url, signed, request);
+          ({ url, signed } = await target(request.agentId, deadline));
+          return await attempt(url, signed, request, deadline);
         } catch (err) {
           const error = asHomebookError(err);
           if (signed && url) cache?.drop(request.agentId, url);
           // One more try for refusals and early closes (a reused signed URL may have been refused);
           // never for settings errors, timeouts (the caller has waited long enough) or a caller who left.
-          if (attemptNo >= 2 || !error.retryable || request.signal.aborted) throw error;
+          if (attemptNo >= 2 || !error.retryable || request.signal.aborted || deadline.expired) throw error;
           request.log.warn("agent connection refused; retrying once with a fresh URL", { agent_id: request.agentId, code: error.code, detail: error.message });
         }
       }

@@ -11,6 +11,7 @@ import type { Bot } from "../store/bot-store.ts";
 import { contextSources, extractCallContext, type CallContext } from "../telephony/call-context.ts";
 import { parseMcubeFrame, type StartFrame } from "../telephony/mcube-protocol.ts";
 import type { ReleaseSlot } from "./agent-limiter.ts";
+import { AgentLiveness, agentSilentError } from "./agent-liveness.ts";
 import { findOutboundContext, startAgent, type AgentStartDeps } from "./agent-start.ts";
 import { CallControl } from "./call-control.ts";
 import { callErrors, callsEnded, firstAgentAudio, ignoredFrames } from "./call-metrics.ts";
@@ -55,6 +56,7 @@ export class CallSession implements SocketHandler {
   readonly downlink: Downlink;
   private readonly control: CallControl;
   private readonly events: AgentEvents;
+  private readonly liveness: AgentLiveness;
   private ws: ServerWebSocket<SocketData> | undefined;
   private agent: AgentConnection | undefined;
   private releaseSlot: ReleaseSlot | undefined;
@@ -119,6 +121,12 @@ export class CallSession implements SocketHandler {
         return session.log;
       },
       noteIgnored: (kind) => this.noteIgnored("agent", kind),
+    });
+    this.liveness = new AgentLiveness({
+      timers: this.timers,
+      idleTimeoutMs: deps.config.elevenlabs.idleTimeoutMs,
+      onSilent: (silentMs) => this.onAgentSilent(silentMs),
+      stillWatching: () => !this.finished && !this.control.busy,
     });
   }
 
@@ -236,6 +244,7 @@ export class CallSession implements SocketHandler {
       },
       close: (code, reason, error) => this.onAgentClosed(code, reason, error),
     });
+    this.liveness.watch(agent);
   }
 
   private onAgentFailed(error: HomebookError): void {
@@ -246,14 +255,25 @@ export class CallSession implements SocketHandler {
   }
 
   private onAgentClosed(code: number, reason: string, error: HomebookError | undefined): void {
-    this.agent = undefined;
-    this.uplink.close();
-    this.releaseAgentSlot();
+    this.detachAgent();
     this.control.agentClosed();
     if (this.finished || this.control.busy) return;
     if (code === 1000) return this.control.requestEnd("agent_close");
     const failure = error ?? classifyClose(code, reason, true);
     this.log.warn("agent conversation closed unexpectedly", { code, error_code: failure.code });
+    this.recordError(failure);
+    this.control.fallback(failure);
+  }
+
+  /** Nothing (no frame, no pong) came from a live agent for AGENT_IDLE_TIMEOUT_MS: the connection is dead without a close. */
+  private onAgentSilent(silentMs: number): void {
+    const agent = this.agent;
+    if (!agent || this.finished || this.control.busy) return;
+    this.detachAgent();
+    agent.abandon(); // a dead peer would never answer a close handshake
+    this.control.agentClosed();
+    const failure = agentSilentError(silentMs, this.deps.config.elevenlabs.idleTimeoutMs);
+    this.log.warn("agent went silent; treating its connection as dead", { silent_ms: silentMs });
     this.recordError(failure);
     this.control.fallback(failure);
   }
@@ -282,7 +302,13 @@ export class CallSession implements SocketHandler {
 
   private closeAgent(): void {
     this.agent?.close(1000, "call ended");
+    this.detachAgent();
+  }
+
+  /** The call stops using its agent connection: no more uplink, liveness watch or limiter slot. */
+  private detachAgent(): void {
     this.agent = undefined;
+    this.liveness.stop();
     this.uplink.close();
     this.releaseAgentSlot();
   }

@@ -45,6 +45,10 @@ export interface Config {
     maxConnections: number;
     queueTimeoutMs: number;
     signedUrlReuseMs: number;
+    /** One deadline for agent setup (signed URL + open + metadata + the one retry); past it the caller is transferred. */
+    connectTimeoutMs: number;
+    /** A live agent connection that sends nothing (no frame, no pong) this long is dead; 0 disables. */
+    idleTimeoutMs: number;
   };
   calls: { maxConcurrent: number; drainTimeoutMs: number };
   database: {
@@ -165,6 +169,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConnections: s.ELEVENLABS_MAX_CONNECTIONS,
       queueTimeoutMs: s.ELEVENLABS_QUEUE_TIMEOUT_MS,
       signedUrlReuseMs: s.SIGNED_URL_REUSE_MS,
+      connectTimeoutMs: s.AGENT_CONNECT_TIMEOUT_MS,
+      idleTimeoutMs: s.AGENT_IDLE_TIMEOUT_MS,
     },
     calls: { maxConcurrent: s.MAX_CONCURRENT_CALLS, drainTimeoutMs: s.DRAIN_TIMEOUT_MS },
     database: {
