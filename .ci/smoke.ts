@@ -7,18 +7,21 @@ const binary = resolve(process.argv[2] ?? "dist/homebook");
 const dir = mkdtempSync(join(tmpdir(), "homebook-smoke-"));
 copyFileSync(binary, join(dir, "homebook"));
 
+let server: { kill(signal?: number | NodeJS.Signals): void } | undefined;
+
 function fail(message: string): never {
   console.error(`smoke: FAIL ${message}`);
+  server?.kill("SIGKILL"); // never leave a gateway running behind a failed check
   process.exit(1);
 }
 
 const port = 20000 + Math.floor(Math.random() * 20000);
-const child = Bun.spawn([join(dir, "homebook"), "serve"], {
+const child = (server = Bun.spawn([join(dir, "homebook"), "serve"], {
   cwd: dir,
   env: { PATH: process.env.PATH ?? "", PORT: String(port), HOST: "127.0.0.1", ADMIN_TOKEN: "smoke-admin-token-123456" },
   stdout: "ignore",
   stderr: "inherit",
-});
+}));
 const base = `http://127.0.0.1:${port}`;
 
 let healthy = false;
