@@ -3,8 +3,7 @@ import { Hono } from "hono";
 import type { Server } from "bun";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
-import { ipAllowed } from "../config/cidr.ts";
-import { bearerToken, safeEqual } from "./auth.ts";
+import { mcubeAccessRefusal } from "./auth.ts";
 import type { PerformanceMonitor } from "./performance.ts";
 import { SESSION_ID_PATTERN, type SocketData, type SocketHandlerFactory } from "./socket.ts";
 import { Counter } from "../metrics/registry.ts";
@@ -69,25 +68,22 @@ export function createApp({ config, logger, version, status, performance, socket
       return c.json({ error: "invalid session id: use 1-128 characters of A-Z a-z 0-9 . _ : -" }, 400);
     }
     const server = c.env;
-    const remoteAddress = server.requestIP(c.req.raw)?.address ?? "";
-    if (config.mcube.allowedIps && !ipAllowed(remoteAddress, config.mcube.allowedIps)) {
-      upgradeRefusals.inc({ reason: "ip_not_allowed" });
-      logger.warn("ws upgrade refused: address not in MCUBE_ALLOWED_IPS", { session_id: sessionId, remote: remoteAddress });
+    const request = { sessionId, url: new URL(c.req.url), headers: c.req.raw.headers, remoteAddress: server.requestIP(c.req.raw)?.address ?? "" };
+    const refusal = mcubeAccessRefusal(config.mcube, request);
+    if (refusal === "ip_not_allowed") {
+      upgradeRefusals.inc({ reason: refusal });
+      logger.warn("ws upgrade refused: address not in MCUBE_ALLOWED_IPS", { session_id: sessionId, remote: request.remoteAddress });
       return c.json({ error: "forbidden" }, 403);
     }
-    if (config.mcube.authToken) {
-      const url = new URL(c.req.url);
-      const given = url.searchParams.get("token") ?? bearerToken(c.req.raw.headers) ?? "";
-      if (!safeEqual(given, config.mcube.authToken)) {
-        upgradeRefusals.inc({ reason: "bad_token" });
-        logger.warn("ws upgrade refused: missing or wrong token", { session_id: sessionId });
-        return c.json({ error: "unauthorized: pass ?token= or Authorization: Bearer" }, 401);
-      }
+    if (refusal === "bad_token") {
+      upgradeRefusals.inc({ reason: refusal });
+      logger.warn("ws upgrade refused: missing or wrong token", { session_id: sessionId });
+      return c.json({ error: "unauthorized: pass ?token= or Authorization: Bearer" }, 401);
     }
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return c.json({ error: "expected a WebSocket upgrade" }, 426);
     }
-    const handler = sockets({ sessionId, url: new URL(c.req.url), headers: c.req.raw.headers, remoteAddress });
+    const handler = sockets(request);
     if (!server.upgrade(c.req.raw, { data: { sessionId, handler } })) {
       return c.json({ error: "WebSocket upgrade failed" }, 400);
     }

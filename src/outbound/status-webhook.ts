@@ -2,8 +2,7 @@
 import type { Context } from "hono";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
-import { ipAllowed } from "../config/cidr.ts";
-import { bearerToken, safeEqual } from "../http/auth.ts";
+import { mcubeAccessRefusal } from "../http/auth.ts";
 import type { AppOptions } from "../http/app.ts";
 import { SESSION_ID_PATTERN } from "../http/socket.ts";
 import { normalizePhoneNumber } from "../store/phone-number.ts";
@@ -71,19 +70,15 @@ export function statusWebhookRoute({ config, logger, store, claimWindowMs = 15 *
 
   return (app) => {
     app.post("/mcube/refurl", async (c) => {
-      if (config.mcube.allowedIps) {
-        const remote = c.env?.requestIP?.(c.req.raw)?.address ?? "";
-        if (!ipAllowed(remote, config.mcube.allowedIps)) {
-          log.warn("status webhook refused: address not in MCUBE_ALLOWED_IPS", { remote });
-          return c.json({ error: "forbidden" }, 403);
-        }
+      const remote = c.env?.requestIP?.(c.req.raw)?.address ?? "";
+      const refusal = mcubeAccessRefusal(config.mcube, { url: new URL(c.req.url), headers: c.req.raw.headers, remoteAddress: remote });
+      if (refusal === "ip_not_allowed") {
+        log.warn("status webhook refused: address not in MCUBE_ALLOWED_IPS", { remote });
+        return c.json({ error: "forbidden" }, 403);
       }
-      if (config.mcube.authToken) {
-        const given = c.req.query("token") ?? bearerToken(c.req.raw.headers) ?? "";
-        if (!safeEqual(given, config.mcube.authToken)) {
-          log.warn("status webhook refused: missing or wrong token");
-          return c.json({ error: "unauthorized: put ?token=<MCUBE_AUTH_TOKEN> in the refurl" }, 401);
-        }
+      if (refusal === "bad_token") {
+        log.warn("status webhook refused: missing or wrong token");
+        return c.json({ error: "unauthorized: put ?token=<MCUBE_AUTH_TOKEN> in the refurl" }, 401);
       }
       const raw = await readBody(c);
       if (raw === undefined) {
