@@ -1,6 +1,5 @@
 /** Ring buffer of μ-law 8 kHz bytes: agent chunks of any size in, playAudio-sized pieces out. */
-
-const BYTES_PER_MS = 8; // μ-law at 8 kHz: one byte per sample
+import { MULAW_BYTES_PER_MS } from "./mulaw.ts";
 
 /**
  * Preallocated FIFO of μ-law bytes. `capacityBytes` is the initial allocation; a push that does
@@ -26,7 +25,7 @@ export class FrameBuffer {
 
   /** Milliseconds of audio held (at 8 kHz μ-law). */
   get durationMs(): number {
-    return this.length / BYTES_PER_MS;
+    return this.length / MULAW_BYTES_PER_MS;
   }
 
   /** Bytes the buffer holds without growing. */

@@ -69,4 +69,7 @@ export function mulawEncode(input: Int16Array, output: Uint8Array = new Uint8Arr
 }
 
 /** μ-law code of digital silence (linear 0). */
+/** Bytes one millisecond of μ-law at 8 kHz takes (one byte per sample): Mcube's media format. */
+export const MULAW_BYTES_PER_MS = 8;
+
 export const MULAW_SILENCE = 0xff;

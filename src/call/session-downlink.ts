@@ -6,6 +6,7 @@
  * `agent_response_complete` for the turn, or TURN_QUIET_MS without audio. A spurious end only
  * costs one extra checkpoint; a missed one is covered by the next.
  */
+import { MULAW_BYTES_PER_MS } from "../audio/mulaw.ts";
 import { createDownlinkTranscoder, type Transcoder } from "../audio/transcoder.ts";
 import { FrameBuffer } from "../audio/frame-buffer.ts";
 import type { AgentAudioFormat } from "../audio/agent-format.ts";
@@ -16,7 +17,6 @@ import type { OwnedTimers } from "./owned-timers.ts";
 export const TURN_QUIET_MS = 300;
 /** A remainder shorter than this waits for more audio or the turn end instead of going out alone. */
 const MIN_PIECE_BYTES = 160;
-const MULAW_BYTES_PER_MS = 8;
 
 export type DrainResult = "played" | "cleared" | "timeout";
 

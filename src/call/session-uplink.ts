@@ -1,4 +1,5 @@
 /** Caller → agent: μ-law frames transcoded to the agent's input format; buffered (≤ 5 s) until the agent is ready; DTMF as text. */
+import { MULAW_BYTES_PER_MS } from "../audio/mulaw.ts";
 import { createUplinkTranscoder, type Transcoder } from "../audio/transcoder.ts";
 import type { AgentAudioFormat } from "../audio/agent-format.ts";
 import type { AgentConnection } from "../agent/agent-socket.ts";
@@ -7,7 +8,6 @@ import { addedLatency, audioBytes, audioFrames, droppedFrames } from "./call-met
 
 /** Caller audio kept while the agent connects: the first words are never dropped. */
 export const UPLINK_BUFFER_MS = 5000;
-const MULAW_BYTES_PER_MS = 8;
 
 type Pending = { audio: Uint8Array } | { text: string };
 
