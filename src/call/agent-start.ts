@@ -7,6 +7,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Bot, BotResolver } from "../store/bot-store.ts";
 import type { AgentLimiter, ReleaseSlot } from "./agent-limiter.ts";
 import type { OutboundCallContext, OutboundContextLookup } from "./call-record.ts";
+import { withTimeout } from "../with-timeout.ts";
 
 /** How long the first frame waits for the outbound campaign's variables. */
 export const OUTBOUND_LOOKUP_TIMEOUT_MS = 1000;
@@ -55,18 +56,10 @@ export async function findOutboundContext(
   log: Logger,
 ): Promise<OutboundCallContext | undefined> {
   if (!lookup || !callId) return undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([
-      lookup.find(callId),
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), OUTBOUND_LOOKUP_TIMEOUT_MS);
-      }),
-    ]);
+    return await withTimeout(lookup.find(callId), OUTBOUND_LOOKUP_TIMEOUT_MS, undefined);
   } catch (err) {
     log.warn("outbound context lookup failed; starting without campaign variables", { err });
     return undefined;
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -3,6 +3,7 @@ import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { GatewayStatus } from "../http/app.ts";
 import type { CallRecord, CallRecordSink, LiveCall } from "./call-record.ts";
+import { withTimeout } from "../with-timeout.ts";
 
 /** What the drain needs from the call manager. */
 export interface DrainableCalls {
@@ -51,16 +52,8 @@ export interface Shutdown {
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 /** Resolves after `ms` or when `promise` settles, whichever is first; true when the promise won. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return withTimeout(promise.then(() => true), ms, false);
 }
 
 /**

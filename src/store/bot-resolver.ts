@@ -7,6 +7,9 @@ import type { Databases } from "./sql.ts";
 import { createBotLookup, type BotLookup } from "./bot-lookup.ts";
 import { normalizePhoneNumber } from "./phone-number.ts";
 import { botCacheTotal } from "./store-metrics.ts";
+import { withTimeout } from "../with-timeout.ts";
+
+const TIMED_OUT = Symbol("timed out");
 
 /** DIDs remembered at most; the oldest is forgotten first. Real deployments have hundreds. */
 const MAX_CACHED_DIDS = 10_000;
@@ -107,18 +110,12 @@ export function createBotResolver({ dbs, config, logger, lookup = createBotLooku
         return answer(cached, "cache");
       }
       count("misses", "miss");
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), timeoutMs);
-      });
       try {
-        const result = await Promise.race([fetch(did), deadline]);
-        if (result !== "timeout") return answer(result, "store");
+        const result = await withTimeout(fetch(did), timeoutMs, TIMED_OUT);
+        if (result !== TIMED_OUT) return answer(result, "store");
         logger.warn("bot lookup exceeded BOT_LOOKUP_TIMEOUT_MS; answering without waiting", { did, timeout_ms: timeoutMs });
       } catch {
         // logged once by fetch(), however many calls were waiting on it
-      } finally {
-        clearTimeout(timer);
       }
       count("errors", "error");
       const last = cache.get(did);
