@@ -10,6 +10,7 @@ import type { Bot, BotResolver } from "../../src/store/bot-store.ts";
 import { startFakeAgentServer, type FakeAgentOptions, type FakeAgentServer } from "../../src/sim/fake-agent-server.ts";
 import { startMcubeCall, type McubeCall, type McubeCallOptions } from "../../src/sim/mcube-call.ts";
 import { testConfig } from "../helpers/env.ts";
+import { until } from "../helpers/wait.ts";
 
 // Calls run in real time (the simulator plays audio at 1×): give each test room on a loaded machine.
 setDefaultTimeout(30_000);
@@ -112,9 +113,5 @@ export async function heardAt(call: McubeCall, event: string, timeoutMs = 15_000
 
 /** Polls `check` every 20 ms until it returns true, failing after `timeoutMs`. */
 export async function eventually(check: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
+  await until(check, timeoutMs, what);
 }

@@ -149,13 +149,4 @@ export function sampleCall(n: number, endReason: EndReason = END_REASONS[n % END
   return { record, transcript };
 }
 
-/** Polls `check` every 20 ms until it is truthy or `timeoutMs` passes (bounded). */
-export async function until<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
+export { until } from "../helpers/wait.ts";

@@ -10,6 +10,7 @@ import {
 } from "../../src/sim/fake-agent-server.ts";
 import { toneMs } from "../../src/sim/tones.ts";
 import { audioBytes, connect, INIT } from "./ws-client.ts";
+import { until } from "../helpers/wait.ts";
 
 let server: FakeAgentServer | undefined;
 afterEach(async () => {
@@ -320,7 +321,7 @@ describe("a stalled or dead service (for the gateway's deadlines)", () => {
     const conv = await s.nextConversation();
     await client.waitFor((f) => f.type === "ping");
     client.ws.ping();
-    await eventuallyTrue(() => pongs.length === 1);
+    await until(() => pongs.length === 1, 2000);
     conv.freeze();
     void conv.speak({ durationMs: 500 });
     await Bun.sleep(50);
@@ -334,10 +335,3 @@ describe("a stalled or dead service (for the gateway's deadlines)", () => {
   });
 });
 
-async function eventuallyTrue(check: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await Bun.sleep(10);
-  }
-}
