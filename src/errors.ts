@@ -44,3 +44,11 @@ export class UsageError extends HomebookError {
 export function isRetryable(err: unknown): boolean {
   return err instanceof HomebookError ? err.retryable : true;
 }
+
+/**
+ * One line naming each invalid field of a zod error: "did: Required; number: expected a string".
+ * `whole` names the value itself when an issue has no path (e.g. "body", "row").
+ */
+export function describeIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }, whole = "value"): string {
+  return error.issues.map((i) => `${i.path.map(String).join(".") || whole}: ${i.message}`).join("; ");
+}

@@ -10,6 +10,7 @@ import { createMcubeApiClient, type McubeApiClient } from "./mcube-api-client.ts
 import { newRefid, placeCall } from "./place-call.ts";
 import { statusWebhookUrl } from "./refurl.ts";
 import type { RetryPolicy } from "./retry.ts";
+import { describeIssues } from "../errors.ts";
 
 type RouteMount = NonNullable<AppOptions["routes"]>[number];
 
@@ -62,7 +63,7 @@ export function outboundApiRoute({ config, logger, store, client, retry = { maxA
       }
       const parsed = requestSchema.safeParse(raw);
       if (!parsed.success) {
-        return c.json({ error: parsed.error.issues.map((i) => `${i.path.map(String).join(".") || "body"}: ${i.message}`).join("; ") }, 400);
+        return c.json({ error: describeIssues(parsed.error, "body") }, 400);
       }
       const { did, number, name, variables = {} } = parsed.data;
       const refid = newRefid();

@@ -9,6 +9,7 @@ import { normalizePhoneNumber } from "../store/phone-number.ts";
 import type { OutboundAttemptStore } from "../store/outbound-attempts.ts";
 import { finalDialStatus, isConnectingStatus, mcubeStatusWebhookSchema, type McubeStatusWebhook } from "../telephony/mcube-api-protocol.ts";
 import { statusWebhooksTotal } from "./outbound-metrics.ts";
+import { describeIssues } from "../errors.ts";
 
 type RouteMount = NonNullable<AppOptions["routes"]>[number];
 
@@ -31,9 +32,6 @@ async function readBody(c: Context): Promise<unknown> {
   }
 }
 
-function describeIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  return error.issues.map((i) => `${i.path.map(String).join(".") || "body"}: ${i.message}`).join("; ");
-}
 
 /** The webhook route as a mount for startGateway({ routes }). */
 export function statusWebhookRoute({ config, logger, store, claimWindowMs = 15 * 60_000 }: StatusWebhookOptions): RouteMount {
@@ -88,7 +86,7 @@ export function statusWebhookRoute({ config, logger, store, claimWindowMs = 15 *
       const parsed = mcubeStatusWebhookSchema.safeParse(raw);
       if (!parsed.success) {
         statusWebhooksTotal.inc({ dial_status: "invalid", matched: "no" });
-        return c.json({ error: `invalid status webhook: ${describeIssues(parsed.error)}` }, 400);
+        return c.json({ error: `invalid status webhook: ${describeIssues(parsed.error, "body")}` }, 400);
       }
       const body = parsed.data;
       if (!SESSION_ID_PATTERN.test(body.callId)) {

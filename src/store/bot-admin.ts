@@ -1,5 +1,5 @@
 /** Administration of the built-in bot schema (what `homebook bots` and `homebook did` do): bots, DIDs, businesses. */
-import { HomebookError } from "../errors.ts";
+import { describeIssues, HomebookError } from "../errors.ts";
 import type { Databases } from "./sql.ts";
 import { isDuplicateKeyError, sqlTimestamp } from "./sql-values.ts";
 import { BOT_COLUMNS } from "./bot-lookup.ts";
@@ -57,7 +57,7 @@ function toRecord(row: Record<string, unknown>, dids: string[]): BotRecord {
   };
   const parsed = botRowSchema.safeParse(row);
   if (!parsed.success) {
-    const invalid = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    const invalid = describeIssues(parsed.error, "row");
     return { ...base, name: String(row.name ?? ""), agentId: String(row.agent_id ?? ""), dynamicVariables: {}, active: Boolean(row.active), invalid };
   }
   const r = parsed.data;

@@ -1,6 +1,6 @@
 /** Zod shapes of the rows the two bot lookups return, and their conversion to a `Bot`. */
 import { z } from "zod";
-import { HomebookError } from "../errors.ts";
+import { describeIssues, HomebookError } from "../errors.ts";
 import { normalizePhoneNumber } from "./phone-number.ts";
 import type { Bot } from "./bot-store.ts";
 
@@ -79,8 +79,7 @@ export type BotRow = z.output<typeof botRowSchema>;
 export function parseRow<S extends z.ZodType>(schema: S, row: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(row);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "row"}: ${i.message}`);
-  throw new HomebookError("store_invalid_row", `${what} is invalid: ${problems.join("; ")}`, {
+  throw new HomebookError("store_invalid_row", `${what} is invalid: ${describeIssues(parsed.error, "row")}`, {
     fix: "correct the row, or BOT_DID_QUERY/BOT_CONFIG_QUERY so they return the expected columns",
   });
 }
