@@ -7,7 +7,7 @@ import { HomebookError } from "../errors.ts";
 import { collectProcessMetrics, metrics, type Registry } from "../metrics/registry.ts";
 import { normalizePhoneNumber } from "../store/phone-number.ts";
 import type { CallListFilter, CallPage, StoredCall } from "../store/call-records-sql.ts";
-import type { AppOptions } from "./app.ts";
+import type { RouteMount } from "./app.ts";
 import { bearerToken, safeEqual } from "./auth.ts";
 
 /** What the admin API reads about live calls (the CallManager provides it). */
@@ -32,7 +32,6 @@ export interface AdminRoutesOptions {
   registry?: Registry;
 }
 
-type RouteMount = NonNullable<AppOptions["routes"]>[number];
 
 /** Gauges set from the call manager at each scrape (the bridge declares them; created here if it did not). */
 const SCRAPE_GAUGES: readonly [name: string, help: string, read: (calls: LiveCallSource) => number][] = [

@@ -16,6 +16,9 @@ export interface GatewayStatus {
   activeCalls(): number;
 }
 
+/** Mounts a module's routes (admin API, webhooks) on the gateway's app. */
+export type RouteMount = (app: Hono<{ Bindings: Server<SocketData> }>) => void;
+
 export interface AppOptions {
   config: Config;
   logger: Logger;
@@ -24,7 +27,7 @@ export interface AppOptions {
   performance: PerformanceMonitor;
   sockets: SocketHandlerFactory;
   /** Further routes (admin API, metrics, webhooks), mounted before the 404 handler. */
-  routes?: ReadonlyArray<(app: Hono<{ Bindings: Server<SocketData> }>) => void>;
+  routes?: ReadonlyArray<RouteMount>;
 }
 
 const upgradeRefusals = new Counter({

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
-import type { AppOptions } from "../http/app.ts";
+import type { RouteMount } from "../http/app.ts";
 import { adminAuth } from "../http/admin-routes.ts";
 import { normalizePhoneNumber } from "../store/phone-number.ts";
 import type { OutboundAttemptStore } from "../store/outbound-attempts.ts";
@@ -12,7 +12,6 @@ import { statusWebhookUrl } from "./refurl.ts";
 import type { RetryPolicy } from "./retry.ts";
 import { describeIssues } from "../errors.ts";
 
-type RouteMount = NonNullable<AppOptions["routes"]>[number];
 
 export interface OutboundApiOptions {
   config: Config;

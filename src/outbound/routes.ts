@@ -1,13 +1,12 @@
 /** Outbound HTTP routes in one mount: the Mcube status webhook and the single-call API. */
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
-import type { AppOptions } from "../http/app.ts";
+import type { RouteMount } from "../http/app.ts";
 import type { OutboundAttemptStore } from "../store/outbound-attempts.ts";
 import type { McubeApiClient } from "./mcube-api-client.ts";
 import { outboundApiRoute } from "./outbound-api.ts";
 import { statusWebhookRoute } from "./status-webhook.ts";
 
-type RouteMount = NonNullable<AppOptions["routes"]>[number];
 
 /**
  * POST /mcube/refurl and POST /api/outbound, for startGateway({ routes: [outboundRoutes(…)] }).

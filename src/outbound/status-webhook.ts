@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { mcubeAccessRefusal } from "../http/auth.ts";
-import type { AppOptions } from "../http/app.ts";
+import type { RouteMount } from "../http/app.ts";
 import { SESSION_ID_PATTERN } from "../http/socket.ts";
 import { normalizePhoneNumber } from "../store/phone-number.ts";
 import type { OutboundAttemptStore } from "../store/outbound-attempts.ts";
@@ -11,7 +11,6 @@ import { finalDialStatus, isConnectingStatus, mcubeStatusWebhookSchema, type Mcu
 import { statusWebhooksTotal } from "./outbound-metrics.ts";
 import { describeIssues } from "../errors.ts";
 
-type RouteMount = NonNullable<AppOptions["routes"]>[number];
 
 export interface StatusWebhookOptions {
   config: Config;
