@@ -32,8 +32,8 @@ async function runGateway(agentBaseUrl: string): Promise<void> {
   const { loadConfig } = await import("../src/config/index.ts");
   const { createLogger } = await import("../src/log/logger.ts");
   const { CallManager } = await import("../src/call/call-manager.ts");
-  const { createMemoryBotResolver } = await import("../src/call/memory-bot-resolver.ts");
-  const { startGateway } = await import("../src/gateway.ts");
+  const { createMemoryBotResolver } = await import("../test/helpers/memory-bot-resolver.ts");
+  const { startGateway } = await import("../src/http/server.ts");
   const dir = mkdtempSync(join(tmpdir(), "homebook-bench-"));
   const config = loadConfig({
     HOST: "127.0.0.1",

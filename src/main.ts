@@ -1,8 +1,8 @@
 #!/usr/bin/env bun
 /** Homebook's command-line entry: dispatches each subcommand to its own module. */
 import { ConfigError } from "./config/index.ts";
-import { HomebookError, UsageError } from "./errors.ts";
-import { VERSION } from "./version.ts";
+import { HomebookError, UsageError } from "./base/errors.ts";
+import { VERSION } from "./base/version.ts";
 
 interface Command {
   summary: string;

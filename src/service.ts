@@ -1,8 +1,9 @@
 /** Composition root of `homebook serve`: store, bot resolver, records, outbound, call bridge and HTTP, from one Config. */
 import { wantsOfflineAgent, type Config } from "./config/index.ts";
 import type { Logger } from "./log/logger.ts";
-import { startGateway, type Gateway } from "./gateway.ts";
-import { openDatabases, type Databases } from "./store/sql.ts";
+import { startGateway, type Gateway } from "./http/server.ts";
+import { openDatabases } from "./store/open-databases.ts";
+import { type Databases } from "./store/sql.ts";
 import { probeDatabases } from "./store/store-probe.ts";
 import { createBotResolver } from "./store/bot-resolver.ts";
 import { CallRecorder } from "./store/call-records.ts";
@@ -13,8 +14,8 @@ import { CallManager } from "./call/call-manager.ts";
 import { adminRoutes } from "./http/admin-routes.ts";
 import { warnIfOpen } from "./telephony/open-access-warning.ts";
 import { startOfflineAgent, type OfflineAgent } from "./sim/offline-agent.ts";
-import type { DrainableGateway } from "./call/drain.ts";
-import { HomebookError } from "./errors.ts";
+import type { DrainableGateway } from "./drain.ts";
+import { HomebookError } from "./base/errors.ts";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 

@@ -1,5 +1,5 @@
 /** Classifies ElevenLabs failures (REST status, handshake status, error frames, closes) into HomebookError codes. */
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 
 const AGENT_SETTING = "the bot's agent_id (or ELEVENLABS_AGENT_ID for DIDs without a bot)";
 

@@ -1,5 +1,5 @@
 /** One conversation WebSocket: opens, answers pings at once, queues frames until the call listens, reports closes and when it last heard anything. */
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 import { classifyAgentError, classifyClose, classifyHandshake, handshakeStatus } from "./agent-errors.ts";
 import { parseAgentMessage, pong, userAudioChunk, type AgentMessage } from "./elevenlabs-protocol.ts";
 

@@ -1,5 +1,5 @@
 /** AGENT_CONNECT_TIMEOUT_MS: one time budget for a call's agent setup, paused while it waits for Mcube's start. */
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 
 /**
  * The budget spent by the stages that count (signed URL, open, metadata, the retry). Waits that have

@@ -1,7 +1,7 @@
 /** Opens ElevenLabs Agents conversations: signed URL (cached per agent) or public URL, one retry, one overall deadline, classified failures. */
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 import { Counter } from "../metrics/registry.ts";
 import { parseAgentAudioFormat } from "../audio/agent-format.ts";
 import { classifyRestFailure } from "./agent-errors.ts";

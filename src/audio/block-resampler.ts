@@ -1,6 +1,6 @@
 /** Shared driver for the resampler kernels: filters long inputs in bounded blocks. */
 
-import type { StreamResampler } from "./resampler.ts";
+import type { StreamResampler } from "./stream-resampler.ts";
 
 /**
  * Longest piece a kernel filters at once. Agent chunks can be 1.5 s (72,000 samples at 48 kHz);

@@ -3,8 +3,7 @@
  * rest are symmetric, so each output costs HALF_BAND_PAIRS multiplies instead of 2·pairs·2.
  */
 
-import { designLowpass } from "./filter-design.ts";
-import { KAISER_BETA, toInt16 } from "./polyphase-resampler.ts";
+import { designLowpass, KAISER_BETA, toInt16 } from "./filter-design.ts";
 import { BLOCK_SAMPLES, BlockResampler } from "./block-resampler.ts";
 import { SampleBuffer } from "./sample-buffer.ts";
 

@@ -1,18 +1,8 @@
 /** General rational-ratio polyphase FIR resampler (8 kHz ↔ 22.05/24/44.1/48 kHz). */
 
-import { designLowpass, kaiserBeta, kaiserLength } from "./filter-design.ts";
+import { designLowpass, kaiserLength, KAISER_BETA, PASSBAND_HZ, STOPBAND_DB, STOPBAND_HZ, toInt16 } from "./filter-design.ts";
 import { BLOCK_SAMPLES, BlockResampler } from "./block-resampler.ts";
 import { SampleBuffer } from "./sample-buffer.ts";
-
-/**
- * Filter spec shared by every rate pair: 8 kHz is always one side, so the filter keeps
- * 0–3.4 kHz (the telephone band) and stops everything from 4.6 kHz on, which is where the
- * first image of a 3.4 kHz tone lands. The transition is symmetric around 4 kHz.
- */
-export const PASSBAND_HZ = 3400;
-export const STOPBAND_HZ = 4600;
-export const STOPBAND_DB = 90;
-export const KAISER_BETA = kaiserBeta(STOPBAND_DB);
 
 export interface PolyphaseTable {
   readonly inputRate: number;
@@ -63,15 +53,6 @@ export function polyphaseTable(inputRate: number, outputRate: number): Polyphase
   const table: PolyphaseTable = { inputRate, outputRate, up, down, tapsPerPhase, coefficients, prototype };
   tables.set(key, table);
   return table;
-}
-
-/**
- * Round (half up, like Math.round) and clamp a filter output to a 16-bit sample. Offsetting into
- * the positive range lets `| 0` floor, which is cheaper than Math.round on the per-sample path.
- */
-export function toInt16(value: number): number {
-  const shifted = value + 32768.5;
-  return (shifted >= 65535 ? 65535 : shifted <= 0 ? 0 : shifted | 0) - 32768;
 }
 
 export class PolyphaseResampler extends BlockResampler {

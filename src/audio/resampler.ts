@@ -1,20 +1,10 @@
 /** Streaming sample-rate conversion between 8 kHz telephony audio and agent rates. */
 
+import type { StreamResampler } from "./stream-resampler.ts";
 import { HalfBandDownsampler, HalfBandUpsampler } from "./half-band-resampler.ts";
 import { PolyphaseResampler, polyphaseTable } from "./polyphase-resampler.ts";
 
-/** One direction of one call: filter state carries across `process` calls. */
-export interface StreamResampler {
-  readonly inputRate: number;
-  readonly outputRate: number;
-  /**
-   * Convert the next piece of the stream. Any chunk size works; feeding 20 ms pieces gives the
-   * same samples as feeding one buffer. The returned array belongs to the caller.
-   */
-  process(input: Int16Array): Int16Array;
-  /** Forget filter history (barge-in only: never on a timer, it cuts words). */
-  reset(): void;
-}
+export type { StreamResampler } from "./stream-resampler.ts";
 
 /** Rates the gateway bridges to and from 8 kHz. */
 export const SUPPORTED_RATES = [8000, 16_000, 22_050, 24_000, 44_100, 48_000] as const;

@@ -1,6 +1,6 @@
 /** WAV (RIFF) read and write: mono 16-bit PCM or 8-bit μ-law, any sample rate. */
 
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 import { mulawDecode } from "./mulaw.ts";
 import { bytesToPcm16 } from "./pcm-bytes.ts";
 

@@ -1,5 +1,5 @@
 /** ELEVENLABS_MAX_CONNECTIONS: a cap on open agent conversations with a FIFO wait queue bounded in time. */
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 import { agentConnectionsInUse, agentConnectionsWaiting } from "./call-metrics.ts";
 
 /** Gives the slot back; calling it again does nothing. */

@@ -4,7 +4,7 @@
  * life, so an agent that is quiet but healthy is never mistaken for a dead one.
  */
 import type { AgentConnection } from "../agent/agent-socket.ts";
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 import type { OwnedTimers } from "./owned-timers.ts";
 
 /** The longest gap between our pings; shorter when the idle timeout is small (tests). */

@@ -2,12 +2,12 @@
 import type { AgentConnection } from "../agent/agent-socket.ts";
 import type { AgentConnector } from "../agent/elevenlabs-client.ts";
 import type { InitiationFrame } from "../agent/elevenlabs-protocol.ts";
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Bot, BotResolver } from "../store/bot-store.ts";
+import type { Bot, BotResolver } from "./bot.ts";
 import type { AgentLimiter, ReleaseSlot } from "./agent-limiter.ts";
 import type { OutboundCallContext, OutboundContextLookup } from "./call-record.ts";
-import { withTimeout } from "../with-timeout.ts";
+import { withTimeout } from "../base/with-timeout.ts";
 
 /** How long the first frame waits for the outbound campaign's variables. */
 export const OUTBOUND_LOOKUP_TIMEOUT_MS = 1000;

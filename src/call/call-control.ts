@@ -3,10 +3,10 @@
  * the agent said (checkpoint → playedStream, bounded), then sends the Mcube command, then closes.
  */
 import type { Config } from "../config/index.ts";
-import type { HomebookError } from "../errors.ts";
+import type { HomebookError } from "../base/errors.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Bot } from "../store/bot-store.ts";
-import { normalizePhoneNumber } from "../store/phone-number.ts";
+import type { Bot } from "./bot.ts";
+import { normalizePhoneNumber } from "../base/phone-number.ts";
 import { terminate, transfer } from "../telephony/mcube-protocol.ts";
 import type { EndReason } from "./call-record.ts";
 import type { OwnedTimers } from "./owned-timers.ts";

@@ -2,8 +2,8 @@
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { SocketHandler, SocketHandlerFactory, UpgradeRequest } from "../http/socket.ts";
-import type { BotResolver } from "../store/bot-store.ts";
-import { normalizePhoneNumber } from "../store/phone-number.ts";
+import type { BotResolver } from "./bot.ts";
+import { normalizePhoneNumber } from "../base/phone-number.ts";
 import { createElevenLabsConnector, type AgentConnector } from "../agent/elevenlabs-client.ts";
 import { AgentLimiter } from "./agent-limiter.ts";
 import { activeCalls, callRefusals, callsEnded } from "./call-metrics.ts";

@@ -1,7 +1,7 @@
 /** The conversation_initiation_client_data a call sends: dynamic variables from every source, and the bot's overrides. */
 import { initiationFrame, type ConversationOverride, type InitiationFrame } from "../agent/elevenlabs-protocol.ts";
-import type { Bot } from "../store/bot-store.ts";
-import { normalizePhoneNumber } from "../store/phone-number.ts";
+import type { Bot } from "./bot.ts";
+import { normalizePhoneNumber } from "../base/phone-number.ts";
 import type { CallContext } from "../telephony/call-context.ts";
 import type { OutboundCallContext } from "./call-record.ts";
 

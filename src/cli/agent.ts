@@ -1,6 +1,6 @@
 /** `homebook agent`: runs the fake ElevenLabs Agents server standalone (echo or scripted persona). */
 import { AGENT_AUDIO_FORMATS, parseAgentAudioFormat, type AgentAudioFormat } from "../audio/agent-format.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { createLogger } from "../log/logger.ts";
 import { startFakeAgentServer } from "../sim/fake-agent-server.ts";
 import { parseCommandArgs } from "./args.ts";

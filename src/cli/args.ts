@@ -1,6 +1,6 @@
 /** Strict option parsing for subcommands: unknown or malformed options become a UsageError. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/errors.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { loadConfig } from "../config/index.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/errors.ts";
 import type { BotAdmin, BotFields, BotRecord } from "../store/bot-admin.ts";
 import { phoneOption, withBotAdmin } from "../store/admin-session.ts";
 import { parseCommandArgs } from "./args.ts";

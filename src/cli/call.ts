@@ -2,7 +2,7 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { writeWav } from "../audio/wav.ts";
-import { HomebookError, UsageError } from "../errors.ts";
+import { HomebookError, UsageError } from "../base/errors.ts";
 import { judgeCall, timelinePrinter } from "../sim/call-report.ts";
 import { parseDtmfPlan, toneCallerAudio, wavToCallerAudio } from "../sim/caller-audio.ts";
 import { startMcubeCall, type McubeCall } from "../sim/mcube-call.ts";

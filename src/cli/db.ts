@@ -1,6 +1,6 @@
 /** `homebook db migrate`: creates (MySQL: if allowed) and migrates the configured store. */
 import { loadConfig, type Config } from "../config/index.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { silentLogger } from "../log/logger.ts";
 import { migrate } from "../store/migrations/index.ts";
 import { ensureMysqlDatabases, openMysqlDatabases } from "../store/mysql-database.ts";

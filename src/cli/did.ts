@@ -1,5 +1,5 @@
 /** `homebook did assign|list|remove`: which bot answers each dialled number. */
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { phoneOption } from "../store/admin-session.ts";
 import type { DidRecord } from "../store/bot-admin.ts";
 import { parseCommandArgs } from "./args.ts";

@@ -2,8 +2,8 @@
 import { loadConfig } from "../config/index.ts";
 import { createLogger } from "../log/logger.ts";
 import { startService } from "../service.ts";
-import { createShutdown } from "../call/drain.ts";
-import { HomebookError } from "../errors.ts";
+import { createShutdown } from "../drain.ts";
+import { HomebookError } from "../base/errors.ts";
 import { parseCommandArgs } from "./args.ts";
 import { explainStartError } from "./start-errors.ts";
 

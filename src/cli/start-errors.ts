@@ -1,7 +1,7 @@
 /** Operating-system failures met while a command starts (port taken, store file unusable), as one line naming the setting to change. */
 import { resolve, sep } from "node:path";
 import type { Config } from "../config/index.ts";
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 
 /** Codes from mkdir/open that mean a directory or file cannot be created. */
 const FILE_ERRORS = new Set(["ENOENT", "EACCES", "EPERM", "ENOTDIR", "EISDIR", "EEXIST", "EROFS"]);

@@ -1,7 +1,7 @@
 /** Reads the environment once into a frozen, typed Config; bad settings list every problem at once. */
 import { SECRET_SETTINGS, settingsSchema, type LogLevel, type Settings } from "./schema.ts";
 import { parseCidrList, type Cidr } from "./cidr.ts";
-import { normalizePhoneNumber } from "../store/phone-number.ts";
+import { normalizePhoneNumber } from "../base/phone-number.ts";
 
 export type { LogLevel } from "./schema.ts";
 

@@ -1,7 +1,7 @@
 /** Every Homebook setting: one zod schema over the environment, with defaults and fix hints. */
 import { z } from "zod";
 import { parseCidrList } from "./cidr.ts";
-import { normalizePhoneNumber } from "../store/phone-number.ts";
+import { normalizePhoneNumber } from "../base/phone-number.ts";
 
 /** Settings whose values are never printed, not even in error messages. */
 export const SECRET_SETTINGS = new Set([

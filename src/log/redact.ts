@@ -1,5 +1,5 @@
 /** The log PII rules: secrets redacted, phone numbers masked, customer content kept to debug lines. */
-import { maskPhoneNumber } from "../store/phone-number.ts";
+import { maskPhoneNumber } from "../base/phone-number.ts";
 import type { LogLevel } from "../config/index.ts";
 
 export type Fields = Record<string, unknown>;

@@ -1,7 +1,7 @@
 /** A campaign's state file: an append-only JSON-lines journal of every attempt change, read back by --resume. */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { z } from "zod";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { ATTEMPT_STATUSES, FINAL_ATTEMPT_STATUSES } from "../store/outbound-attempts.ts";
 import type { AttemptResult } from "./place-call.ts";
 

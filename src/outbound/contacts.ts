@@ -1,6 +1,6 @@
 /** Turns campaign CSV records into contacts: numbers normalized, bad lines and duplicates reported. */
-import { normalizePhoneNumber } from "../store/phone-number.ts";
-import { UsageError } from "../errors.ts";
+import { normalizePhoneNumber } from "../base/phone-number.ts";
+import { UsageError } from "../base/errors.ts";
 import type { CsvRecord } from "./csv.ts";
 
 export interface Contact {

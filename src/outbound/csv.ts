@@ -1,5 +1,5 @@
 /** RFC 4180 CSV: a parser that keeps line numbers (quoted fields, "" escapes, BOM, CRLF) and a writer. */
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 
 export interface CsvRecord {
   /** 1-based line where the record starts in the file. */

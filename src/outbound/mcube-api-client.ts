@@ -1,5 +1,5 @@
 /** Mcube REST client: one outbound-call request per send, its failure classified for retry decisions. */
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 import { mcubeOutboundResponseSchema, outboundAccepted, type McubeOutboundRequest } from "../telephony/mcube-api-protocol.ts";
 
 /** Why a send failed: network, timeout and server errors may be retried; the rest are final. */

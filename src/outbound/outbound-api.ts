@@ -4,13 +4,13 @@ import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RouteMount } from "../http/app.ts";
 import { adminAuth } from "../http/admin-routes.ts";
-import { normalizePhoneNumber } from "../store/phone-number.ts";
+import { normalizePhoneNumber } from "../base/phone-number.ts";
 import type { OutboundAttemptStore } from "../store/outbound-attempts.ts";
 import { createMcubeApiClient, type McubeApiClient } from "./mcube-api-client.ts";
 import { newRefid, placeCall } from "./place-call.ts";
 import { statusWebhookUrl } from "./refurl.ts";
 import type { RetryPolicy } from "./retry.ts";
-import { describeIssues } from "../errors.ts";
+import { describeIssues } from "../base/errors.ts";
 
 
 export interface OutboundApiOptions {

@@ -5,11 +5,11 @@ import type { Logger } from "../log/logger.ts";
 import { mcubeAccessRefusal } from "../http/auth.ts";
 import type { RouteMount } from "../http/app.ts";
 import { SESSION_ID_PATTERN } from "../http/socket.ts";
-import { normalizePhoneNumber } from "../store/phone-number.ts";
+import { normalizePhoneNumber } from "../base/phone-number.ts";
 import type { OutboundAttemptStore } from "../store/outbound-attempts.ts";
 import { finalDialStatus, isConnectingStatus, mcubeStatusWebhookSchema, type McubeStatusWebhook } from "../telephony/mcube-api-protocol.ts";
 import { statusWebhooksTotal } from "./outbound-metrics.ts";
-import { describeIssues } from "../errors.ts";
+import { describeIssues } from "../base/errors.ts";
 
 
 export interface StatusWebhookOptions {

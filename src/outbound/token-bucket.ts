@@ -1,5 +1,5 @@
 /** Token-bucket rate limiter: callers wait their turn so requests never exceed the configured rate. */
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { sleepMs } from "./retry.ts";
 
 export interface Rate {

@@ -3,7 +3,7 @@ import { mulawEncode } from "../audio/mulaw.ts";
 import { PolyphaseResampler, polyphaseTable } from "../audio/polyphase-resampler.ts";
 import { createResampler, SUPPORTED_RATES } from "../audio/resampler.ts";
 import { readWav, wavToPcm16 } from "../audio/wav.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { toneMulaw } from "./tones.ts";
 
 /** Polyphase tables grow with the interpolation factor; past this, ask for a conversion with sox. */

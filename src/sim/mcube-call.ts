@@ -4,7 +4,7 @@
  * only once their audio has played, clearAudio drops the queue), and records what the caller heard.
  */
 import { MULAW_SILENCE } from "../audio/mulaw.ts";
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 import { clearedAudioFrame, dtmfFrame, mediaFrame, playedStreamFrame, startFrame, stopFrame } from "./mcube-wire.ts";
 import { FRAME_BYTES, FRAME_MS, PlayoutQueue } from "./playout-queue.ts";
 import { concatBytes } from "./tones.ts";

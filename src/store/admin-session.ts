@@ -1,10 +1,11 @@
 /** What the store's admin commands share: opening the configured store, and turning its errors into one-line fixes. */
 import type { Config } from "../config/index.ts";
-import { HomebookError, UsageError } from "../errors.ts";
+import { HomebookError, UsageError } from "../base/errors.ts";
 import { silentLogger } from "../log/logger.ts";
 import { createBotAdmin, type BotAdmin } from "./bot-admin.ts";
-import { normalizePhoneNumber } from "./phone-number.ts";
-import { openDatabases, type Databases } from "./sql.ts";
+import { normalizePhoneNumber } from "../base/phone-number.ts";
+import { openDatabases } from "./open-databases.ts";
+import { type Databases } from "./sql.ts";
 import { isMissingSchemaError } from "./sql-values.ts";
 
 /**

@@ -1,10 +1,10 @@
 /** Administration of the built-in bot schema (what `homebook bots` and `homebook did` do): bots, DIDs, businesses. */
-import { describeIssues, HomebookError } from "../errors.ts";
+import { describeIssues, HomebookError } from "../base/errors.ts";
 import type { Databases } from "./sql.ts";
 import { isDuplicateKeyError, sqlTimestamp } from "./sql-values.ts";
 import { BOT_COLUMNS } from "./bot-lookup.ts";
 import { botRowSchema } from "./bot-rows.ts";
-import type { Bot } from "./bot-store.ts";
+import type { Bot } from "../call/bot.ts";
 
 /** A bot as the admin commands show it: the call-time Bot plus its state and DIDs. */
 export interface BotRecord extends Omit<Bot, "companyName" | "businessId" | "businessName"> {

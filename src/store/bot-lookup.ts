@@ -1,6 +1,6 @@
 /** The two reads behind a call's bot: DID → bot_id/business_id (master), bot_id → bot row (cluster). */
 import type { Config } from "../config/index.ts";
-import type { Bot } from "./bot-store.ts";
+import type { Bot } from "../call/bot.ts";
 import type { Databases } from "./sql.ts";
 import { compileNamedQuery, type NamedQuery } from "./named-parameters.ts";
 import { botFromRow, botRowSchema, didRowSchema, parseRow } from "./bot-rows.ts";

@@ -1,13 +1,13 @@
 /** The call path's bot lookup: cached, deduplicated, bounded in time, and never failing (stale or default agent). */
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
-import { HomebookError } from "../errors.ts";
-import { defaultBot, type Bot, type BotResolver, type ResolvedBot } from "./bot-store.ts";
+import { HomebookError } from "../base/errors.ts";
+import { defaultBot, type Bot, type BotResolver, type ResolvedBot } from "../call/bot.ts";
 import type { Databases } from "./sql.ts";
 import { createBotLookup, type BotLookup } from "./bot-lookup.ts";
-import { normalizePhoneNumber } from "./phone-number.ts";
+import { normalizePhoneNumber } from "../base/phone-number.ts";
 import { botCacheTotal } from "./store-metrics.ts";
-import { withTimeout } from "../with-timeout.ts";
+import { withTimeout } from "../base/with-timeout.ts";
 
 const TIMED_OUT = Symbol("timed out");
 

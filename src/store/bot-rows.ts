@@ -1,8 +1,8 @@
 /** Zod shapes of the rows the two bot lookups return, and their conversion to a `Bot`. */
 import { z } from "zod";
-import { describeIssues, HomebookError } from "../errors.ts";
-import { normalizePhoneNumber } from "./phone-number.ts";
-import type { Bot } from "./bot-store.ts";
+import { describeIssues, HomebookError } from "../base/errors.ts";
+import { normalizePhoneNumber } from "../base/phone-number.ts";
+import type { Bot } from "../call/bot.ts";
 
 /** Ids may be INT or VARCHAR columns in existing schemas: both become strings. */
 const id = z.union([z.string().min(1), z.number().int(), z.bigint()]).transform(String);

@@ -1,7 +1,7 @@
 /** SQL for call records: idempotent writes keyed by session_id, and the admin API's reads. */
 import { END_REASONS, type CallRecord, type EndReason, type TranscriptTurn } from "../call/call-record.ts";
-import { HomebookError } from "../errors.ts";
-import { normalizePhoneNumber } from "./phone-number.ts";
+import { HomebookError } from "../base/errors.ts";
+import { normalizePhoneNumber } from "../base/phone-number.ts";
 import type { SqlDatabase } from "./sql.ts";
 
 /** Turns per INSERT statement (6 parameters each), well under both dialects' placeholder limits. */

@@ -2,7 +2,7 @@
 import mysql from "mysql2/promise";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 import type { Databases, SqlDatabase } from "./sql.ts";
 import { bindableParams } from "./sql-values.ts";
 import { dbQueryDurationMs } from "./store-metrics.ts";

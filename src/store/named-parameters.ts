@@ -1,5 +1,5 @@
 /** Named parameters (`:did`) in operator-written SQL, rewritten to the '?' placeholders both drivers take. */
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 
 export interface NamedQuery {
   /** The statement with '?' in place of each named parameter. */

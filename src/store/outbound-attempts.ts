@@ -1,6 +1,6 @@
 /** The outbound_attempts table: one row per call attempt (refid), its Mcube result and the call's outcome. */
 import { z } from "zod";
-import { HomebookError } from "../errors.ts";
+import { HomebookError } from "../base/errors.ts";
 import type { SqlDatabase } from "./sql.ts";
 
 /**

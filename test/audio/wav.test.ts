@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { HomebookError } from "../../src/errors.ts";
+import { HomebookError } from "../../src/base/errors.ts";
 import { mulawEncode } from "../../src/audio/mulaw.ts";
 import { readWav, wavToPcm16, writeWav, type WavAudio } from "../../src/audio/wav.ts";
 import { noteIfSoxMissing, runSox, SOX_PATH } from "./sox.ts";

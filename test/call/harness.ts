@@ -1,12 +1,12 @@
 /** Test harness: fake agent server + CallManager + gateway on loopback, and helpers to place simulated Mcube calls. */
 import { setDefaultTimeout } from "bun:test";
-import { startGateway, type Gateway } from "../../src/gateway.ts";
+import { startGateway, type Gateway } from "../../src/http/server.ts";
 import { CallManager } from "../../src/call/call-manager.ts";
-import { createMemoryBotResolver } from "../../src/call/memory-bot-resolver.ts";
+import { createMemoryBotResolver } from "../helpers/memory-bot-resolver.ts";
 import type { CallRecord, OutboundContextLookup, TranscriptTurn } from "../../src/call/call-record.ts";
 import type { Config } from "../../src/config/index.ts";
 import { createLogger, type Logger } from "../../src/log/logger.ts";
-import type { Bot, BotResolver } from "../../src/store/bot-store.ts";
+import type { Bot, BotResolver } from "../../src/call/bot.ts";
 import { startFakeAgentServer, type FakeAgentOptions, type FakeAgentServer } from "../../src/sim/fake-agent-server.ts";
 import { startMcubeCall, type McubeCall, type McubeCallOptions } from "../../src/sim/mcube-call.ts";
 import { testConfig } from "../helpers/env.ts";

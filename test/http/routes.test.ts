@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startGateway, type Gateway } from "../../src/gateway.ts";
+import { startGateway, type Gateway } from "../../src/http/server.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { testConfig } from "../helpers/env.ts";
-import { VERSION } from "../../src/version.ts";
+import { holdSocket } from "../helpers/hold-socket.ts";
+import { VERSION } from "../../src/base/version.ts";
 
 const lines: string[] = [];
 const logger = createLogger({ stdout: "none", sink: (l) => lines.push(l) });
@@ -22,6 +23,7 @@ describe("service routes", () => {
     gw = await startGateway({
       config: testConfig(),
       logger,
+      sockets: holdSocket(logger),
       routes: [(app) => app.get("/boom", () => { throw new Error("secret internals at /srv/app.ts:12"); })],
     });
   });
@@ -86,7 +88,7 @@ describe("service routes", () => {
 describe("/ws/:sessionId upgrade", () => {
   let gw: Gateway;
   beforeAll(async () => {
-    gw = await startGateway({ config: testConfig(), logger });
+    gw = await startGateway({ config: testConfig(), logger, sockets: holdSocket(logger) });
   });
   afterAll(() => gw.stop());
 
@@ -116,7 +118,7 @@ describe("/ws/:sessionId upgrade", () => {
 
 describe("/ws frame size limit", () => {
   test("frames over MCUBE_MAX_FRAME_BYTES are refused by the socket layer (close 1009); smaller ones pass", async () => {
-    const gw = await startGateway({ config: testConfig({ MCUBE_MAX_FRAME_BYTES: "1024" }), logger });
+    const gw = await startGateway({ config: testConfig({ MCUBE_MAX_FRAME_BYTES: "1024" }), logger, sockets: holdSocket(logger) });
     try {
       const { opened, ws } = await tryUpgrade(`${gw.url.replace("http", "ws")}/ws/big-frames`);
       expect(opened).toBe(true);
@@ -136,7 +138,7 @@ describe("/ws access control", () => {
   const token = "0123456789abcdef0123";
 
   test("with MCUBE_AUTH_TOKEN set, the upgrade needs ?token= or a bearer token", async () => {
-    const gw = await startGateway({ config: testConfig({ MCUBE_AUTH_TOKEN: token }), logger });
+    const gw = await startGateway({ config: testConfig({ MCUBE_AUTH_TOKEN: token }), logger, sockets: holdSocket(logger) });
     try {
       const wsUrl = gw.url.replace("http", "ws");
       const none = await fetch(`${gw.url}/ws/x`, { headers: { upgrade: "websocket" } });
@@ -156,8 +158,8 @@ describe("/ws access control", () => {
   });
 
   test("with MCUBE_ALLOWED_IPS set, other addresses get 403", async () => {
-    const denied = await startGateway({ config: testConfig({ MCUBE_ALLOWED_IPS: "10.0.0.0/8" }), logger });
-    const allowed = await startGateway({ config: testConfig({ MCUBE_ALLOWED_IPS: "10.0.0.0/8,127.0.0.1" }), logger });
+    const denied = await startGateway({ config: testConfig({ MCUBE_ALLOWED_IPS: "10.0.0.0/8" }), logger, sockets: holdSocket(logger) });
+    const allowed = await startGateway({ config: testConfig({ MCUBE_ALLOWED_IPS: "10.0.0.0/8,127.0.0.1" }), logger, sockets: holdSocket(logger) });
     try {
       const res = await fetch(`${denied.url}/ws/x`, { headers: { upgrade: "websocket" } });
       expect(res.status).toBe(403);

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CallManager } from "../../src/call/call-manager.ts";
-import { createMemoryBotResolver } from "../../src/call/memory-bot-resolver.ts";
-import { startGateway } from "../../src/gateway.ts";
+import { createMemoryBotResolver } from "../helpers/memory-bot-resolver.ts";
+import { startGateway } from "../../src/http/server.ts";
 import { adminRoutes } from "../../src/http/admin-routes.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { testConfig } from "../helpers/env.ts";

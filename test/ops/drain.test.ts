@@ -1,7 +1,7 @@
 /** Graceful drain with live calls: health 503, new calls 1013, live calls finish or are transferred, records flushed. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { createShutdown, type Shutdown } from "../../src/call/drain.ts";
+import { createShutdown, type Shutdown } from "../../src/drain.ts";
 import { sampleCall, sqliteStore } from "./helpers.ts";
 import { call, recorded, startHarness, stopHarness, type Harness } from "./harness.ts";
 

@@ -1,8 +1,8 @@
 /** A whole gateway for operations tests: store, recorder, bridge, fake agent, admin routes, captured logs. */
 import { CallManager } from "../../src/call/call-manager.ts";
-import { createMemoryBotResolver } from "../../src/call/memory-bot-resolver.ts";
+import { createMemoryBotResolver } from "../helpers/memory-bot-resolver.ts";
 import type { Config } from "../../src/config/index.ts";
-import { startGateway, type Gateway } from "../../src/gateway.ts";
+import { startGateway, type Gateway } from "../../src/http/server.ts";
 import { adminRoutes } from "../../src/http/admin-routes.ts";
 import { createLogger, type Logger } from "../../src/log/logger.ts";
 import { CallRecorder } from "../../src/store/call-records.ts";

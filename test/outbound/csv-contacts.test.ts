@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { csvLine, parseCsv } from "../../src/outbound/csv.ts";
 import { readContacts } from "../../src/outbound/contacts.ts";
 import { formatValidationReport } from "../../src/outbound/validation-report.ts";
-import { HomebookError, UsageError } from "../../src/errors.ts";
+import { HomebookError, UsageError } from "../../src/base/errors.ts";
 
 describe("RFC 4180 CSV parser", () => {
   test("quoted fields keep commas, doubled quotes and line breaks; BOM and CRLF are handled", () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { CallManager } from "../../src/call/call-manager.ts";
-import { createMemoryBotResolver } from "../../src/call/memory-bot-resolver.ts";
-import { startGateway, type Gateway } from "../../src/gateway.ts";
+import { createMemoryBotResolver } from "../helpers/memory-bot-resolver.ts";
+import { startGateway, type Gateway } from "../../src/http/server.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { CampaignState } from "../../src/outbound/campaign-state.ts";
 import { runCampaign } from "../../src/outbound/campaign.ts";

@@ -1,7 +1,8 @@
 /** Outbound test helpers: a migrated store (SQLite temp file or fresh MariaDB databases) and a Mcube client for the fake. */
 import { loadConfig } from "../../src/config/index.ts";
 import { silentLogger } from "../../src/log/logger.ts";
-import { openDatabases, type Databases } from "../../src/store/sql.ts";
+import { openDatabases } from "../../src/store/open-databases.ts";
+import { type Databases } from "../../src/store/sql.ts";
 import { createOutboundAttemptStore, type OutboundAttemptStore } from "../../src/store/outbound-attempts.ts";
 import { createMcubeApiClient, type McubeApiClient } from "../../src/outbound/mcube-api-client.ts";
 import type { FakeMcubeApi } from "../../src/sim/fake-mcube-api.ts";

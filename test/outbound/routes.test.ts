@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startGateway, type Gateway } from "../../src/gateway.ts";
+import { startGateway, type Gateway } from "../../src/http/server.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { startFakeMcubeApi, type FakeMcubeApi } from "../../src/sim/fake-mcube-api.ts";
 import { outboundRoutes } from "../../src/outbound/routes.ts";
 import type { McubeApiClient } from "../../src/outbound/mcube-api-client.ts";
 import { testConfig } from "../helpers/env.ts";
 import { clientFor, openTestStore, type TestStore } from "./helpers.ts";
+import { holdSocket } from "../helpers/hold-socket.ts";
 
 const ADMIN = "admin-token-0123456789abcdef";
 const MCUBE_TOKEN = "mcube-api-token-do-not-print-42";
@@ -28,7 +29,7 @@ async function setup(env: Record<string, string> = {}): Promise<Setup> {
   // The refurl names this gateway's port, known only once it listens.
   let client: McubeApiClient | undefined;
   const lateClient: McubeApiClient = { endpoint: "", dial: (r, s) => client!.dial(r, s) };
-  const gw = await startGateway({ config, logger, routes: [outboundRoutes({ config, logger, store: t.store, client: config.mcube.apiToken ? lateClient : undefined })] });
+  const gw = await startGateway({ config, logger, sockets: holdSocket(logger), routes: [outboundRoutes({ config, logger, store: t.store, client: config.mcube.apiToken ? lateClient : undefined })] });
   client = clientFor(mcube, { refUrl: `${gw.url}/mcube/refurl` });
   return {
     gw,

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/index.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { createBotResolver } from "../../src/store/bot-resolver.ts";
-import { openDatabases } from "../../src/store/sql.ts";
+import { openDatabases } from "../../src/store/open-databases.ts";
 import { tempDir } from "../helpers/env.ts";
 import { mysqlTarget, sqliteTarget, type StoreTarget } from "./stores.ts";
 

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { silentLogger } from "../../src/log/logger.ts";
 import { createBotResolver } from "../../src/store/bot-resolver.ts";
 import { compileNamedQuery } from "../../src/store/named-parameters.ts";
-import { openDatabases, type Databases } from "../../src/store/sql.ts";
+import { openDatabases } from "../../src/store/open-databases.ts";
+import { type Databases } from "../../src/store/sql.ts";
 import { capturingLogger, configFor, mysqlAdmin, mysqlTarget } from "./stores.ts";
 
 const target = mysqlTarget("custom");

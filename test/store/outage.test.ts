@@ -4,7 +4,8 @@ import type { Config } from "../../src/config/index.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { createBotAdmin } from "../../src/store/bot-admin.ts";
 import { createBotResolver } from "../../src/store/bot-resolver.ts";
-import { openDatabases, type Databases } from "../../src/store/sql.ts";
+import { openDatabases } from "../../src/store/open-databases.ts";
+import { type Databases } from "../../src/store/sql.ts";
 import { capturingLogger, configFor, countingDatabases, mysqlTarget, switchableDatabases } from "./stores.ts";
 
 const target = mysqlTarget("outage");

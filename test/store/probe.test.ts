@@ -1,7 +1,7 @@
 /** The startup probe: a warning that says what to do, never an exception. */
 import { afterAll, expect, test } from "bun:test";
 import { silentLogger } from "../../src/log/logger.ts";
-import { openDatabases } from "../../src/store/sql.ts";
+import { openDatabases } from "../../src/store/open-databases.ts";
 import { probeDatabases } from "../../src/store/store-probe.ts";
 import { capturingLogger, configFor, mysqlTarget, sqliteTarget } from "./stores.ts";
 

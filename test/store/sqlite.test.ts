@@ -3,7 +3,7 @@ import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { loadConfig } from "../../src/config/index.ts";
 import { silentLogger } from "../../src/log/logger.ts";
-import { openDatabases } from "../../src/store/sql.ts";
+import { openDatabases } from "../../src/store/open-databases.ts";
 import { botStoreSuite } from "./bot-store-suite.ts";
 import { sqliteTarget } from "./stores.ts";
 

@@ -5,7 +5,8 @@ import { loadConfig, type Config } from "../../src/config/index.ts";
 import { createLogger, silentLogger, type Logger } from "../../src/log/logger.ts";
 import { ensureMysqlDatabases } from "../../src/store/mysql-database.ts";
 import { migrate } from "../../src/store/migrations/index.ts";
-import { openDatabases, type Databases, type SqlDatabase } from "../../src/store/sql.ts";
+import { openDatabases } from "../../src/store/open-databases.ts";
+import { type Databases, type SqlDatabase } from "../../src/store/sql.ts";
 import { tempDir } from "../helpers/env.ts";
 
 export const MARIADB = { host: "127.0.0.1", port: 3306, user: "root" } as const;

@@ -1,5 +1,5 @@
 /** Migration 001: the bot store. Master: DIDs and businesses. Cluster: bots. */
-import type { Migration } from "./index.ts";
+import type { Migration } from "./migration.ts";
 
 const MYSQL_TABLE = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
 

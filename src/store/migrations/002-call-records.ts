@@ -1,5 +1,5 @@
 /** Migration 002 (cluster database): one row per finished call, and its transcript turns. */
-import type { Migration } from "./index.ts";
+import type { Migration } from "./migration.ts";
 
 /**
  * Times are epoch milliseconds (BIGINT), as in CallRecord. session_id is the key that makes every write

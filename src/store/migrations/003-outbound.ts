@@ -1,5 +1,5 @@
 /** Migration 003 (cluster database): one row per outbound-call attempt, keyed by its refid. */
-import type { Migration } from "./index.ts";
+import type { Migration } from "./migration.ts";
 
 /**
  * The refid is written before Mcube is asked to dial, so a retry reuses it and never places a second

@@ -1,18 +1,12 @@
 /** Versioned schema migrations: an ordered list, applied once each and recorded per database. */
 import type { Logger } from "../../log/logger.ts";
 import type { Databases, SqlDatabase } from "../sql.ts";
+import type { Migration } from "./migration.ts";
 import { botsTable, didNumbers } from "./001-bots.ts";
 import { callRecordsMigration } from "./002-call-records.ts";
 import { outboundMigration } from "./003-outbound.ts";
 
-export interface Migration {
-  /** Unique, sortable: "NNN-name". Never rename one that has shipped. */
-  id: string;
-  target: "master" | "cluster";
-  /** Statements run in order, one per string. Prefer IF NOT EXISTS so a half-applied run can be repeated. */
-  sqlite: string[];
-  mysql: string[];
-}
+export type { Migration } from "./migration.ts";
 
 /**
  * Every migration in the order it is applied. To add one: a file `NNN-name.ts` beside this one,

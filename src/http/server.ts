@@ -1,18 +1,17 @@
 /** The HTTP side of the gateway: the Hono app served by Bun.serve, with the WebSocket handlers. */
 import type { Server } from "bun";
-import type { Config } from "./config/index.ts";
-import type { Logger } from "./log/logger.ts";
-import { createApp, type AppOptions, type GatewayStatus } from "./http/app.ts";
-import { startPerformanceMonitor } from "./http/performance.ts";
-import { holdSocket } from "./http/hold-socket.ts";
-import type { SocketData, SocketHandlerFactory } from "./http/socket.ts";
-import { VERSION } from "./version.ts";
+import type { Config } from "../config/index.ts";
+import type { Logger } from "../log/logger.ts";
+import { createApp, type AppOptions, type GatewayStatus } from "./app.ts";
+import { startPerformanceMonitor } from "./performance.ts";
+import type { SocketData, SocketHandlerFactory } from "./socket.ts";
+import { VERSION } from "../base/version.ts";
 
 export interface GatewayOptions {
   config: Config;
   logger: Logger;
-  /** Replaces the default socket handling (tests). */
-  sockets?: SocketHandlerFactory;
+  /** Carries each upgraded /ws socket (the call manager's handler factory). */
+  sockets: SocketHandlerFactory;
   routes?: AppOptions["routes"];
   /** Live-call count for /health (the call manager's). */
   activeCalls?: () => number;
@@ -36,7 +35,7 @@ export async function startGateway({ config, logger, sockets, routes, activeCall
     version: VERSION,
     status,
     performance,
-    sockets: sockets ?? holdSocket(logger),
+    sockets,
     routes,
   });
 

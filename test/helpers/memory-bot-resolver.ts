@@ -1,7 +1,7 @@
 /** A BotResolver over an in-memory map of DID → Bot, for tests, the simulator and deployments without a store. */
-import type { Config } from "../config/index.ts";
-import { defaultBot, type Bot, type BotResolver, type ResolvedBot } from "../store/bot-store.ts";
-import { normalizePhoneNumber } from "../store/phone-number.ts";
+import type { Config } from "../../src/config/index.ts";
+import { defaultBot, type Bot, type BotResolver, type ResolvedBot } from "../../src/call/bot.ts";
+import { normalizePhoneNumber } from "../../src/base/phone-number.ts";
 
 export interface MemoryBotResolver extends BotResolver {
   /** Adds or replaces the bot for a DID (normalized to 10 digits). */

@@ -1,9 +1,9 @@
 /** Graceful drain on SIGTERM/SIGINT: refuse new calls, let live ones finish (or transfer them), flush records, exit. */
-import type { Config } from "../config/index.ts";
-import type { Logger } from "../log/logger.ts";
-import type { GatewayStatus } from "../http/app.ts";
-import type { CallRecord, CallRecordSink, LiveCall } from "./call-record.ts";
-import { withTimeout } from "../with-timeout.ts";
+import type { Config } from "./config/index.ts";
+import type { Logger } from "./log/logger.ts";
+import type { GatewayStatus } from "./http/app.ts";
+import type { CallRecord, CallRecordSink, LiveCall } from "./call/call-record.ts";
+import { withTimeout } from "./base/with-timeout.ts";
 
 /** What the drain needs from the call manager. */
 export interface DrainableCalls {
