@@ -64,17 +64,27 @@ export function classifyAgentError(errorType: string | undefined, message: strin
   return new HomebookError("upstream_unavailable", detail, { retryable: true });
 }
 
+/** How long to wait before trying again after "too many concurrent conversations" (3008). */
+export const BUSY_RETRY_AFTER_MS = 500;
+
 /**
- * Why a conversation socket closed without an error frame. A 3000 ("Request error") right after the
- * handshake, before any metadata, is how the service refuses an agent id it does not know.
+ * Why a conversation socket closed without an error frame. 3000 is the service cancelling the request
+ * (the official client treats it as a generic server-side cancel): worth one more try. 3008 ("too many
+ * concurrent connections", after `queue_status: timed_out`) is worth another try after a short wait.
  */
 export function classifyClose(code: number, reason: string, initiated: boolean): HomebookError {
   const fromReason = classifyAgentError(undefined, reason, code);
   if (!fromReason.retryable) return fromReason;
-  if (code === 3000 && !initiated) {
-    return new HomebookError("upstream_agent_not_found", `agent refused the conversation before it started (3000 ${reason.slice(0, 80)})`, {
-      fix: AGENT_SETTING,
+  const detail = `${code}${reason ? ` ${reason.slice(0, 80)}` : ""}`;
+  if (code === 3008) {
+    return new HomebookError("upstream_unavailable", `the agent service has too many concurrent conversations (${detail})`, {
+      retryable: true,
+      retryAfterMs: BUSY_RETRY_AFTER_MS,
+      fix: "raise the ElevenLabs plan's concurrency, or lower ELEVENLABS_MAX_CONNECTIONS to what the plan allows",
     });
   }
-  return new HomebookError("upstream_unavailable", `agent socket closed with ${code}${reason ? ` (${reason.slice(0, 80)})` : ""}`, { retryable: true });
+  if (code === 3000) {
+    return new HomebookError("upstream_unavailable", `the agent service cancelled the conversation ${initiated ? "" : "before it started "}(${detail})`, { retryable: true });
+  }
+  return new HomebookError("upstream_unavailable", `agent socket closed with ${detail}`, { retryable: true });
 }

@@ -1,30 +1,27 @@
-/** AGENT_CONNECT_TIMEOUT_MS: one time budget for a call's agent setup, paused while it waits for Mcube's start. */
+/** AGENT_CONNECT_TIMEOUT_MS: one time budget for a call's agent setup (signed URL, open, metadata, retries). */
+import { systemClock, type Clock, type Timer } from "../base/clock.ts";
 import { HomebookError } from "../base/errors.ts";
 
 /**
- * The budget spent by the stages that count (signed URL, open, metadata, the retry). Waits that have
- * their own bounds (Mcube's start frame, the outbound lookup) run through `excluding` and do not count.
+ * The budget every stage of one call's agent setup spends from (signed URL, open, metadata, retries).
  * @example
- * const deadline = new ConnectDeadline(config.elevenlabs.connectTimeoutMs, signal);
+ * const deadline = new ConnectDeadline(config.elevenlabs.connectTimeoutMs, signal, clock);
  * const url = await deadline.within(fetchSignedUrl(), "signed URL");
- * const init = await deadline.excluding(request.init);
  */
 export class ConnectDeadline {
-  private spentMs = 0;
-  private runningSinceMs: number | undefined;
+  private readonly startedAtMs: number;
 
   constructor(
     readonly budgetMs: number,
     private readonly signal: AbortSignal,
-    private readonly now: () => number = () => performance.now(),
+    private readonly clock: Clock = systemClock,
   ) {
-    this.runningSinceMs = now();
+    this.startedAtMs = clock.now();
   }
 
   /** What is left of the budget, never below 0. */
   remainingMs(): number {
-    const running = this.runningSinceMs === undefined ? 0 : this.now() - this.runningSinceMs;
-    return Math.max(0, this.budgetMs - this.spentMs - running);
+    return Math.max(0, this.budgetMs - (this.clock.now() - this.startedAtMs));
   }
 
   get expired(): boolean {
@@ -47,7 +44,7 @@ export class ConnectDeadline {
     const remainingMs = this.remainingMs();
     if (remainingMs <= 0) throw this.error(stage);
     const capped = stageCapMs < remainingMs;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: Timer | undefined;
     let onAbort: (() => void) | undefined;
     try {
       return await Promise.race([
@@ -56,27 +53,16 @@ export class ConnectDeadline {
           onAbort = () => reject(new HomebookError("internal", "agent connection abandoned: the caller left"));
           if (this.signal.aborted) return onAbort();
           this.signal.addEventListener("abort", onAbort, { once: true });
-          timer = setTimeout(
+          timer = this.clock.setTimer(
             () => reject(capped ? new HomebookError("timeout", `agent setup: no ${stage} within ${stageCapMs} ms`) : this.error(stage)),
             capped ? stageCapMs : remainingMs,
           );
         }),
       ]);
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimer(timer);
       if (onAbort) this.signal.removeEventListener("abort", onAbort);
     }
   }
 
-  /** Waits for `work` without spending the budget (it has its own bound). */
-  async excluding<T>(work: Promise<T>): Promise<T> {
-    const since = this.runningSinceMs;
-    if (since !== undefined) this.spentMs += this.now() - since;
-    this.runningSinceMs = undefined;
-    try {
-      return await work;
-    } finally {
-      this.runningSinceMs = this.now();
-    }
-  }
 }

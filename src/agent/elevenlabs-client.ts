@@ -1,23 +1,31 @@
-/** Opens ElevenLabs Agents conversations: signed URL (cached per agent) or public URL, one retry, one overall deadline, classified failures. */
+/**
+ * Opens ElevenLabs Agents conversations: signed URL (cached per agent, fetched ahead while the call
+ * waits for Mcube's start) or public URL; the init frame first on every socket; retries for refusals
+ * (a fresh URL), server cancels (3000) and a busy service (3008, after a short wait), all within one
+ * deadline; classified failures.
+ */
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
+import { sleep, systemClock, type Clock } from "../base/clock.ts";
 import { HomebookError } from "../base/errors.ts";
 import { Counter } from "../metrics/registry.ts";
 import { parseAgentAudioFormat } from "../audio/agent-format.ts";
 import { classifyRestFailure } from "./agent-errors.ts";
-import { AgentSocket, type AgentConnection } from "./agent-socket.ts";
+import { AgentLeg } from "./agent-leg.ts";
 import { ConnectDeadline } from "./connect-deadline.ts";
 import { SignedUrlCache } from "./signed-url-cache.ts";
 import type { InitiationFrame } from "./elevenlabs-protocol.ts";
 
 /**
- * Caps on each stage of an attempt. A caller waits in silence meanwhile, so the whole setup, retry
+ * Caps on each stage of an attempt. A caller waits in silence meanwhile, so the whole setup, retries
  * included, is also bounded by AGENT_CONNECT_TIMEOUT_MS; a stage gets the smaller of its cap and
  * what is left of that budget.
  */
 export const AGENT_OPEN_TIMEOUT_MS = 5000;
 export const AGENT_METADATA_TIMEOUT_MS = 5000;
 const SIGNED_URL_TIMEOUT_MS = 5000;
+/** Attempts per connect: the first, one retry for a refusal or cancel, and one more for a busy service. */
+const MAX_ATTEMPTS = 3;
 
 const signedUrlLookups = new Counter({
   name: "homebook_signed_url_cache_total",
@@ -27,17 +35,28 @@ const signedUrlLookups = new Counter({
 
 export interface AgentConnectRequest {
   agentId: string;
-  /** The first frame; the socket opens while this is pending (e.g. until Mcube's start arrives). */
-  init: Promise<InitiationFrame>;
+  /** The first frame, sent the moment the socket opens. */
+  init: InitiationFrame;
   /** Aborted when the caller leaves: the attempt stops and its socket closes. */
   signal: AbortSignal;
   log: Logger;
 }
 
 export interface AgentConnector {
+  /** Fetches (and caches) what a conversation with this agent will need, ahead of the call's start. */
+  prepare(agentId: string): void;
   /** Resolves with an initiated conversation, or rejects with a classified HomebookError. */
-  connect(request: AgentConnectRequest): Promise<AgentConnection>;
+  connect(request: AgentConnectRequest): Promise<AgentLeg>;
   stats(): { signedUrlHits: number; signedUrlMisses: number; cachedAgents: number };
+}
+
+export interface ConnectorOptions {
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+  /** Bytes an agent socket may hold unsent before caller audio is dropped; and how long before it counts as stalled. */
+  maxBufferedBytes?: number;
+  stallTimeoutMs?: number;
 }
 
 /** `wss://host/v1/convai/conversation?agent_id=…` from the REST base URL (https → wss, http → ws). */
@@ -48,11 +67,10 @@ export function publicConversationUrl(baseUrl: string, agentId: string): string 
 }
 
 function signedUrlFetcher(apiKey: string, baseUrl: string, timeoutMs: number) {
-  // The SDK is large; start loading it now so the first call does not pay for it.
-  const sdk = import("@elevenlabs/elevenlabs-js");
   let client: Promise<import("@elevenlabs/elevenlabs-js").ElevenLabsClient> | undefined;
   return async (agentId: string): Promise<string> => {
-    client ??= sdk.then(({ ElevenLabsClient }) => new ElevenLabsClient({ apiKey, baseUrl, maxRetries: 0, timeoutInSeconds: timeoutMs / 1000 }));
+    // The SDK is large: loaded on the first call that needs a signed URL, never by a gateway without a key.
+    client ??= import("@elevenlabs/elevenlabs-js").then(({ ElevenLabsClient }) => new ElevenLabsClient({ apiKey, baseUrl, maxRetries: 0, timeoutInSeconds: timeoutMs / 1000 }));
     try {
       const response = await (await client).conversationalAi.conversations.getSignedUrl({ agentId });
       return response.signedUrl;
@@ -74,42 +92,44 @@ function asHomebookError(err: unknown): HomebookError {
   return err instanceof HomebookError ? err : new HomebookError("upstream_unavailable", String((err as Error)?.message ?? err), { retryable: true, cause: err });
 }
 
-export function createElevenLabsConnector({ config, logger }: { config: Config; logger: Logger }): AgentConnector {
+export function createElevenLabsConnector({ config, logger, clock = systemClock, maxBufferedBytes, stallTimeoutMs }: ConnectorOptions): AgentConnector {
   const { apiKey, baseUrl, signedUrlReuseMs, connectTimeoutMs } = config.elevenlabs;
   // A shared request outlives a caller who gave up on it only this long (several calls may wait on it).
   const fetchTimeoutMs = Math.min(SIGNED_URL_TIMEOUT_MS, connectTimeoutMs);
-  const cache = apiKey ? new SignedUrlCache(signedUrlFetcher(apiKey, baseUrl, fetchTimeoutMs), signedUrlReuseMs) : undefined;
+  const cache = apiKey ? new SignedUrlCache(signedUrlFetcher(apiKey, baseUrl, fetchTimeoutMs), signedUrlReuseMs, () => clock.epochMs()) : undefined;
 
-  async function target(agentId: string, deadline: ConnectDeadline): Promise<{ url: string; signed: boolean; cached: boolean }> {
-    if (!cache) return { url: publicConversationUrl(baseUrl, agentId), signed: false, cached: false };
+  async function target(agentId: string, deadline: ConnectDeadline): Promise<{ url: string; signed: boolean }> {
+    if (!cache) return { url: publicConversationUrl(baseUrl, agentId), signed: false };
     const { url, cached } = await deadline.within(cache.get(agentId), "the signed URL request");
     signedUrlLookups.inc({ result: cached ? "hit" : "miss" });
-    return { url, signed: true, cached };
+    return { url, signed: true };
   }
 
-  async function attempt(url: string, signed: boolean, request: AgentConnectRequest, deadline: ConnectDeadline): Promise<AgentConnection> {
-    const socket = new AgentSocket(url, request.agentId, signed);
+  async function attempt(url: string, signed: boolean, request: AgentConnectRequest, deadline: ConnectDeadline): Promise<AgentLeg> {
+    const leg = new AgentLeg({ url, agentId: request.agentId, signed, init: request.init, clock, maxBufferedBytes, stallTimeoutMs });
     const stop = aborted(request.signal);
-    stop.catch(() => socket.close(1000, "caller left"));
+    stop.catch(() => leg.close(1000, "caller left"));
     try {
-      await deadline.within(Promise.race([socket.opened(), stop]), "the WebSocket open", AGENT_OPEN_TIMEOUT_MS);
-      // Waiting for Mcube's start has its own bound (START_TIMEOUT_MS): it does not spend the budget.
-      const init = await deadline.excluding(Promise.race([request.init, socket.closedEarly(), stop]));
-      socket.sendInit(init);
-      await deadline.within(Promise.race([socket.initiated(), stop]), "the conversation metadata", AGENT_METADATA_TIMEOUT_MS);
-      checkFormats(socket, request.agentId);
-      return socket;
+      await deadline.within(Promise.race([leg.opened(), stop]), "the WebSocket open", AGENT_OPEN_TIMEOUT_MS);
+      await deadline.within(Promise.race([leg.initiated(), leg.closedEarly(), stop]), "the conversation metadata", AGENT_METADATA_TIMEOUT_MS);
+      checkFormats(leg, request.agentId);
+      return leg;
     } catch (err) {
       // A stalled server may never answer a close handshake: drop the socket outright.
-      if (err instanceof HomebookError && err.code === "timeout") socket.abandon();
-      else socket.close(1000, "not used");
+      if (err instanceof HomebookError && err.code === "timeout") leg.abandon();
+      else leg.close(1000, "not used");
       throw asHomebookError(err);
     }
   }
 
   return {
+    prepare(agentId) {
+      if (!cache) return;
+      // Warms the cache; a failure here is only logged, the call's own connect tries again.
+      cache.get(agentId).catch((err) => logger.debug("signed URL prefetch failed", { agent_id: agentId, err }));
+    },
     async connect(request) {
-      const deadline = new ConnectDeadline(connectTimeoutMs, request.signal);
+      const deadline = new ConnectDeadline(connectTimeoutMs, request.signal, clock);
       for (let attemptNo = 1; ; attemptNo++) {
         let url: string | undefined;
         let signed = false;
@@ -119,21 +139,23 @@ export function createElevenLabsConnector({ config, logger }: { config: Config; 
         } catch (err) {
           const error = asHomebookError(err);
           if (signed && url) cache?.drop(request.agentId, url);
-          // One more try for refusals and early closes (a reused signed URL may have been refused);
-          // never for settings errors, timeouts (the caller has waited long enough) or a caller who left.
-          if (attemptNo >= 2 || !error.retryable || request.signal.aborted || deadline.expired) throw error;
-          request.log.warn("agent connection refused; retrying once with a fresh URL", { agent_id: request.agentId, code: error.code, detail: error.message });
+          // Refusals, cancels and a busy service are worth another try within the deadline; never settings
+          // errors, timeouts (the caller has waited long enough) or a caller who left.
+          const lastTry = attemptNo >= (error.retryAfterMs !== undefined ? MAX_ATTEMPTS : 2);
+          if (lastTry || !error.retryable || request.signal.aborted || deadline.expired) throw error;
+          request.log.warn("agent connection refused; trying again", { agent_id: request.agentId, code: error.code, detail: error.message, retry_after_ms: error.retryAfterMs });
+          if (error.retryAfterMs !== undefined) await deadline.within(sleep(clock, error.retryAfterMs), "the wait for a busy agent service");
         }
       }
     },
     stats: () => ({ signedUrlHits: cache?.hits ?? 0, signedUrlMisses: cache?.misses ?? 0, cachedAgents: cache?.size ?? 0 }),
   };
 
-  function checkFormats(socket: AgentSocket, agentId: string): void {
-    const { inputFormat, outputFormat } = socket.metadata;
+  function checkFormats(leg: AgentLeg, agentId: string): void {
+    const { inputFormat, outputFormat } = leg.metadata;
     for (const format of [inputFormat, outputFormat]) {
       if (parseAgentAudioFormat(format)) continue;
-      socket.close(1000, "unsupported audio format");
+      leg.close(1000, "unsupported audio format");
       logger.error("agent uses an audio format Homebook cannot carry", { agent_id: agentId, format });
       throw new HomebookError("upstream_protocol", `agent ${agentId} uses audio format ${format}`, {
         fix: "set the agent's input and output audio formats to pcm_8000/16000/22050/24000/44100/48000 or ulaw_8000",

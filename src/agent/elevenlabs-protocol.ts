@@ -1,82 +1,102 @@
-/** ElevenLabs Agents WebSocket wire types: envelopes of server frames (zod) and builders of client frames. No behaviour. */
-import { z } from "zod";
+/**
+ * ElevenLabs Agents WebSocket wire: what the server sends, parsed once and checked by hand, and what
+ * the client sends, built here. Shapes come from the official schema (@elevenlabs/types), so tsc fails
+ * when our wire drifts from it. No behaviour.
+ */
+import type {
+  AgentResponseClientEvent,
+  AgentResponseCorrectionClientEvent,
+  AgentToolResponseClientEvent,
+  AgentToolResponseFullPayloadClientEvent,
+  AudioClientEvent,
+  ClientToolCallClientEvent,
+  ClientToolResultClientToOrchestratorEvent,
+  ContextualUpdateClientToOrchestratorEvent,
+  ConversationConfigOverride,
+  ConversationInitiationClientToOrchestratorEvent,
+  ConversationMetadata,
+  ErrorClientEvent,
+  Interruption,
+  McpToolApprovalResultClientToOrchestratorEvent,
+  McpToolCallClientEvent,
+  PingEvent,
+  PongClientToOrchestratorEvent,
+  UserAudio,
+  UserMessageClientToOrchestratorEvent,
+  UserTranscriptionClientEvent,
+} from "@elevenlabs/types";
+import type * as Official from "@elevenlabs/types";
 
-const eventId = z.union([z.number(), z.string()]).transform((v) => Number(v)).pipe(z.number().finite());
-const optionalEventId = eventId.optional();
+/** A frame as it may arrive: every field optional and unchecked, but only the official field names exist. */
+type Loose<T> = { [K in keyof T]?: NonNullable<T[K]> extends readonly unknown[] ? unknown : NonNullable<T[K]> extends object ? Loose<NonNullable<T[K]>> : unknown };
 
-const metadataSchema = z.looseObject({
-  type: z.literal("conversation_initiation_metadata"),
-  conversation_initiation_metadata_event: z.looseObject({
-    conversation_id: z.string().default(""),
-    agent_output_audio_format: z.string().default("pcm_16000"),
-    user_input_audio_format: z.string().default("pcm_16000"),
-  }),
-});
-const audioSchema = z.looseObject({
-  type: z.literal("audio"),
-  audio_event: z.looseObject({ audio_base_64: z.string(), event_id: eventId }),
-});
-const pingSchema = z.looseObject({ type: z.literal("ping"), ping_event: z.looseObject({ event_id: eventId }) });
-const interruptionSchema = z.looseObject({
-  type: z.literal("interruption"),
-  interruption_event: z.looseObject({ event_id: optionalEventId }).optional(),
-});
-const userTranscriptSchema = z.looseObject({
-  type: z.literal("user_transcript"),
-  user_transcription_event: z.looseObject({ user_transcript: z.string(), event_id: optionalEventId }),
-});
-const agentResponseSchema = z.looseObject({
-  type: z.literal("agent_response"),
-  agent_response_event: z.looseObject({ agent_response: z.string(), event_id: optionalEventId }),
-});
-const correctionSchema = z.looseObject({
-  type: z.literal("agent_response_correction"),
-  agent_response_correction_event: z.looseObject({
-    original_agent_response: z.string(),
-    corrected_agent_response: z.string(),
-    event_id: optionalEventId,
-  }),
-});
-const responseCompleteSchema = z.looseObject({
-  type: z.literal("agent_response_complete"),
-  agent_response_complete_event: z.looseObject({ event_id: optionalEventId }).optional(),
-});
-const clientToolCallSchema = z.looseObject({
-  type: z.literal("client_tool_call"),
-  client_tool_call: z.looseObject({
-    tool_name: z.string(),
-    tool_call_id: z.string(),
-    parameters: z.record(z.string(), z.unknown()).default({}),
-    event_id: optionalEventId,
-  }),
-});
-const toolResponseBody = z.looseObject({
-  tool_name: z.string(),
-  tool_call_id: z.string().optional(),
-  tool_type: z.string().optional(),
-  is_error: z.boolean().optional(),
-  event_id: optionalEventId,
-  full_tool_result: z.string().optional(),
-});
-const agentToolResponseSchema = z.looseObject({ type: z.literal("agent_tool_response"), agent_tool_response: toolResponseBody });
-const agentToolFullSchema = z.looseObject({
-  type: z.literal("agent_tool_response_full_payload"),
-  agent_tool_response_full_payload: toolResponseBody,
-});
-const errorSchema = z.looseObject({
-  type: z.enum(["error", "client_error"]),
-  error_event: z
-    .looseObject({
-      code: z.union([z.number(), z.string()]).optional(),
-      error_type: z.string().nullish(),
-      message: z.string().nullish(),
-      reason: z.string().nullish(),
-    })
-    .optional(),
-});
+/**
+ * Events the official schema does not describe yet, seen from the real service and official SDKs
+ * (shapes unconfirmed): the end of an agent turn, the concurrency queue, and key presses the agent asks for.
+ */
+interface AgentResponseComplete {
+  type: "agent_response_complete";
+  agent_response_complete_event?: { event_id?: number };
+}
+interface QueueStatus {
+  type: "queue_status";
+  queue_status_event: { status: "waiting" | "admitted" | "timed_out" };
+}
+interface DtmfRequest {
+  type: "dtmf_request";
+  dtmf_request_event?: { digits?: string; dtmf_tones?: string; event_id?: number };
+}
 
-/** Server frames the bridge acts on, after envelope validation. */
-export type AgentMessage =
+/** Official events a phone bridge has nothing to do with; they are known, so they never warn. */
+const PASSIVE_TYPES = new Set<string>([
+  "tentative_user_transcript",
+  "vad_score",
+  "agent_chat_response_part",
+  "agent_reasoning_response_part",
+  "agent_tool_request",
+  "internal_turn_probability",
+  "internal_tentative_agent_response",
+  "context_usage",
+  "asr_initiation_metadata",
+  "mcp_connection_status",
+  "guardrail_triggered",
+  "agent_typing",
+  "rich_content",
+  "external_agent_connected",
+  "external_agent_disconnected",
+  // Named in the REST ClientEvent list without a published payload.
+  "agent_response_metadata",
+] satisfies (
+  | Official.TentativeUserTranscriptionClientEvent["type"]
+  | Official.VadScoreClientEvent["type"]
+  | Official.AgentChatResponsePartClientEvent["type"]
+  | Official.AgentReasoningResponsePartClientEvent["type"]
+  | Official.AgentToolRequestClientEvent["type"]
+  | Official.TurnProbabilityInternalClientEvent["type"]
+  | Official.TentativeAgentResponseInternalClientEvent["type"]
+  | Official.ContextUsageClientEvent["type"]
+  | Official.AsrInitiationMetadataEvent["type"]
+  | Official.McpConnectionStatusClientEvent["type"]
+  | Official.GuardrailTriggeredClientEvent["type"]
+  | Official.AgentTypingClientEvent["type"]
+  | Official.RichContentClientEvent["type"]
+  | Official.ExternalAgentConnectedClientEvent["type"]
+  | Official.ExternalAgentDisconnectedClientEvent["type"]
+  | "agent_response_metadata"
+)[]);
+
+export interface SystemToolResult {
+  toolName: string;
+  toolCallId?: string;
+  toolType?: string;
+  isError: boolean;
+  eventId?: number;
+  /** Only in agent_tool_response_full_payload: the tool's result (JSON text, ≤ 64 KB). */
+  fullResult?: string;
+}
+
+/** Server frames after envelope checks. */
+export type AgentInbound =
   | { kind: "metadata"; conversationId: string; outputFormat: string; inputFormat: string }
   | { kind: "audio"; audioBase64: string; eventId: number }
   | { kind: "ping"; eventId: number }
@@ -86,116 +106,157 @@ export type AgentMessage =
   | { kind: "agent_response_correction"; original: string; corrected: string; eventId?: number }
   | { kind: "agent_response_complete"; eventId?: number }
   | { kind: "client_tool_call"; toolName: string; toolCallId: string; parameters: Record<string, unknown>; eventId?: number }
-  | { kind: "agent_tool_response"; toolName: string; toolType?: string; isError: boolean; eventId?: number; fullResult?: string }
-  | { kind: "error"; code?: number; errorType?: string; message?: string }
-  /** Known-harmless events the bridge does not use (vad_score, tentative transcripts, …). */
-  | { kind: "other"; type: string }
+  | ({ kind: "agent_tool_response" } & SystemToolResult)
+  | { kind: "mcp_tool_call"; toolCallId: string; toolName: string; serviceId?: string; state: string }
+  | { kind: "dtmf_request"; digits?: string; eventId?: number }
+  | { kind: "queue_status"; status: string }
+  | { kind: "error"; code?: number; errorType?: string; message?: string; debugMessage?: string; reason?: string }
+  /** An official event that needs no action from a phone bridge. */
+  | { kind: "passive"; type: string }
   | { kind: "ignored"; reason: string };
-
-/** Events the server may send that need no action from a phone bridge. */
-const PASSIVE_TYPES = new Set([
-  "tentative_user_transcript",
-  "vad_score",
-  "agent_chat_response_part",
-  "agent_tool_request",
-  "agent_response_metadata",
-  "internal_turn_probability",
-  "internal_tentative_agent_response",
-  "context_usage",
-  "asr_initiation_metadata",
-  "queue_status",
-  "mcp_connection_status",
-  "guardrail_triggered",
-  "agent_reasoning_response_part",
-]);
 
 function safeType(type: unknown): string {
   return typeof type === "string" ? type.replace(/[^A-Za-z0-9_.-]/g, "").slice(0, 48) || "empty" : "missing";
 }
 
-function interpret(type: string, json: unknown): AgentMessage {
+/** event_id as a number (the service sends numbers; strings of digits are tolerated). */
+function eventIdOf(value: unknown): number | undefined {
+  const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function interpret(type: string, json: Record<string, unknown>): AgentInbound | undefined {
   switch (type) {
-    case "conversation_initiation_metadata": {
-      const m = metadataSchema.parse(json).conversation_initiation_metadata_event;
-      return { kind: "metadata", conversationId: m.conversation_id, outputFormat: m.agent_output_audio_format, inputFormat: m.user_input_audio_format };
-    }
     case "audio": {
-      const a = audioSchema.parse(json).audio_event;
-      return { kind: "audio", audioBase64: a.audio_base_64, eventId: a.event_id };
+      const e = (json as Loose<AudioClientEvent>).audio_event;
+      const audioBase64 = str(e?.audio_base_64);
+      const eventId = eventIdOf(e?.event_id);
+      return audioBase64 === undefined || eventId === undefined ? undefined : { kind: "audio", audioBase64, eventId };
     }
-    case "ping":
-      return { kind: "ping", eventId: pingSchema.parse(json).ping_event.event_id };
+    case "ping": {
+      const eventId = eventIdOf((json as Loose<{ ping_event: PingEvent }>).ping_event?.event_id);
+      return eventId === undefined ? undefined : { kind: "ping", eventId };
+    }
+    case "conversation_initiation_metadata": {
+      const e = (json as Loose<ConversationMetadata>).conversation_initiation_metadata_event;
+      if (!isRecord(e)) return undefined;
+      // Missing formats mean the service defaults (pcm_16000), as the official client reads them.
+      return {
+        kind: "metadata",
+        conversationId: str(e.conversation_id) ?? "",
+        outputFormat: str(e.agent_output_audio_format) ?? "pcm_16000",
+        inputFormat: str(e.user_input_audio_format) ?? "pcm_16000",
+      };
+    }
     case "interruption":
-      return { kind: "interruption", eventId: interruptionSchema.parse(json).interruption_event?.event_id };
+      // An older shape carried only { reason }: the id is optional here.
+      return { kind: "interruption", eventId: eventIdOf((json as Loose<Interruption>).interruption_event?.event_id) };
     case "user_transcript": {
-      const u = userTranscriptSchema.parse(json).user_transcription_event;
-      return { kind: "user_transcript", text: u.user_transcript, eventId: u.event_id };
+      const e = (json as Loose<UserTranscriptionClientEvent>).user_transcription_event;
+      const text = str(e?.user_transcript);
+      return text === undefined ? undefined : { kind: "user_transcript", text, eventId: eventIdOf(e?.event_id) };
     }
     case "agent_response": {
-      const r = agentResponseSchema.parse(json).agent_response_event;
-      return { kind: "agent_response", text: r.agent_response, eventId: r.event_id };
+      const e = (json as Loose<AgentResponseClientEvent>).agent_response_event;
+      const text = str(e?.agent_response);
+      return text === undefined ? undefined : { kind: "agent_response", text, eventId: eventIdOf(e?.event_id) };
     }
     case "agent_response_correction": {
-      const c = correctionSchema.parse(json).agent_response_correction_event;
-      return { kind: "agent_response_correction", original: c.original_agent_response, corrected: c.corrected_agent_response, eventId: c.event_id };
+      const e = (json as Loose<AgentResponseCorrectionClientEvent>).agent_response_correction_event;
+      const original = str(e?.original_agent_response);
+      const corrected = str(e?.corrected_agent_response);
+      if (original === undefined || corrected === undefined) return undefined;
+      return { kind: "agent_response_correction", original, corrected, eventId: eventIdOf(e?.event_id) };
     }
     case "agent_response_complete":
-      return { kind: "agent_response_complete", eventId: responseCompleteSchema.parse(json).agent_response_complete_event?.event_id };
+      return { kind: "agent_response_complete", eventId: eventIdOf((json as Loose<AgentResponseComplete>).agent_response_complete_event?.event_id) };
     case "client_tool_call": {
-      const t = clientToolCallSchema.parse(json).client_tool_call;
-      return { kind: "client_tool_call", toolName: t.tool_name, toolCallId: t.tool_call_id, parameters: t.parameters, eventId: t.event_id };
+      const e = (json as Loose<ClientToolCallClientEvent>).client_tool_call;
+      const toolName = str(e?.tool_name);
+      const toolCallId = str(e?.tool_call_id);
+      if (toolName === undefined || toolCallId === undefined) return undefined;
+      const parameters = isRecord(e?.parameters) ? e.parameters : {};
+      return { kind: "client_tool_call", toolName, toolCallId, parameters, eventId: eventIdOf(e?.event_id) };
     }
     case "agent_tool_response":
     case "agent_tool_response_full_payload": {
-      const t =
+      const e =
         type === "agent_tool_response"
-          ? agentToolResponseSchema.parse(json).agent_tool_response
-          : agentToolFullSchema.parse(json).agent_tool_response_full_payload;
-      return { kind: "agent_tool_response", toolName: t.tool_name, toolType: t.tool_type, isError: t.is_error ?? false, eventId: t.event_id, fullResult: t.full_tool_result };
+          ? (json as Loose<AgentToolResponseClientEvent>).agent_tool_response
+          : (json as Loose<AgentToolResponseFullPayloadClientEvent>).agent_tool_response_full_payload;
+      const toolName = str(e?.tool_name);
+      if (toolName === undefined || !isRecord(e)) return undefined;
+      return {
+        kind: "agent_tool_response",
+        toolName,
+        toolCallId: str(e.tool_call_id),
+        toolType: str(e.tool_type),
+        isError: e.is_error === true,
+        eventId: eventIdOf(e.event_id),
+        fullResult: "full_tool_result" in e ? str(e.full_tool_result) : undefined,
+      };
+    }
+    case "mcp_tool_call": {
+      const e = (json as Loose<McpToolCallClientEvent>).mcp_tool_call as Record<string, unknown> | undefined;
+      const toolCallId = str(e?.tool_call_id);
+      const state = str(e?.state);
+      if (toolCallId === undefined || state === undefined) return undefined;
+      return { kind: "mcp_tool_call", toolCallId, toolName: str(e?.tool_name) ?? "", serviceId: str(e?.service_id), state };
+    }
+    case "dtmf_request": {
+      const e = (json as Loose<DtmfRequest>).dtmf_request_event;
+      return { kind: "dtmf_request", digits: str(e?.digits) ?? str(e?.dtmf_tones), eventId: eventIdOf(e?.event_id) };
+    }
+    case "queue_status": {
+      const status = str((json as Loose<QueueStatus>).queue_status_event?.status);
+      return status === undefined ? undefined : { kind: "queue_status", status };
     }
     case "error":
     case "client_error": {
-      const e = errorSchema.parse(json).error_event;
-      const code = e?.code === undefined ? undefined : Number(e.code);
-      return { kind: "error", code: Number.isFinite(code) ? code : undefined, errorType: e?.error_type ?? undefined, message: e?.message ?? e?.reason ?? undefined };
+      // The official ErrorEvent requires only `code`; the rest is optional (and some clients see no error_event at all).
+      const e = (json as Loose<ErrorClientEvent>).error_event;
+      return {
+        kind: "error",
+        code: eventIdOf(e?.code),
+        errorType: str(e?.error_type),
+        message: str(e?.message),
+        debugMessage: str(e?.debug_message),
+        reason: str(e?.reason),
+      };
     }
     default:
-      return PASSIVE_TYPES.has(type) ? { kind: "other", type } : { kind: "ignored", reason: `unknown_type:${safeType(type)}` };
+      return PASSIVE_TYPES.has(type) ? { kind: "passive", type } : { kind: "ignored", reason: `unknown_type:${safeType(type)}` };
   }
 }
 
-/** Parses one server frame; never throws. Unusable frames come back as `{kind:"ignored", reason}`. */
-export function parseAgentMessage(data: string): AgentMessage {
+/** Parses one server frame (one JSON.parse); never throws. Unusable frames come back as `{kind:"ignored", reason}`. */
+export function parseAgentFrame(data: string): AgentInbound {
   let json: unknown;
   try {
     json = JSON.parse(data);
   } catch {
     return { kind: "ignored", reason: "malformed_json" };
   }
-  const type = (json as { type?: unknown } | null)?.type;
+  if (!isRecord(json)) return { kind: "ignored", reason: "not_an_object" };
+  const type = json.type;
   if (typeof type !== "string") return { kind: "ignored", reason: "missing_type" };
-  try {
-    return interpret(type, json);
-  } catch {
-    return { kind: "ignored", reason: `invalid_${safeType(type)}` };
-  }
+  return interpret(type, json) ?? { kind: "ignored", reason: `invalid_${safeType(type)}` };
 }
 
 // ---- client -> server -------------------------------------------------------------------------
 
 export type DynamicVariables = Record<string, string | number | boolean>;
 
-/** Only the override fields the bridge ever sets; each needs enabling in the agent's Security tab. */
-export interface ConversationOverride {
-  agent?: { prompt?: { prompt: string }; first_message?: string; language?: string };
-  tts?: { voice_id: string };
-}
+/** The override fields the bridge sets; each needs enabling in the agent's Security tab. */
+export type ConversationOverride = Pick<ConversationConfigOverride, "agent" | "tts">;
 
-export interface InitiationFrame {
-  type: "conversation_initiation_client_data";
-  dynamic_variables: DynamicVariables;
-  conversation_config_override?: ConversationOverride;
-}
+export type InitiationFrame = ConversationInitiationClientToOrchestratorEvent & { dynamic_variables: DynamicVariables };
 
 /** The first client frame. `override` is left out entirely when it has no field. */
 export function initiationFrame(dynamicVariables: DynamicVariables, override?: ConversationOverride): InitiationFrame {
@@ -204,19 +265,31 @@ export function initiationFrame(dynamicVariables: DynamicVariables, override?: C
   return frame;
 }
 
-export function pong(eventId: number) {
-  return { type: "pong" as const, event_id: eventId };
+/** `{"user_audio_chunk":"<base64>"}` as text (the per-frame path; equal to JSON of the UserAudio shape, as a test holds). */
+export function userAudioChunk(base64: string): string {
+  return USER_AUDIO_PREFIX + base64 + USER_AUDIO_SUFFIX;
+}
+const USER_AUDIO_PREFIX = '{"user_audio_chunk":"';
+const USER_AUDIO_SUFFIX = '"}';
+export type UserAudioFrame = UserAudio;
+
+export function pong(eventId: number): string {
+  return JSON.stringify({ type: "pong", event_id: eventId } satisfies PongClientToOrchestratorEvent);
 }
 
-/** Raw bytes in the agent's user_input_audio_format; no `type` field, as the protocol wants. */
-export function userAudioChunk(bytes: Uint8Array) {
-  return { user_audio_chunk: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64") };
+export function clientToolResult(toolCallId: string, result: string, isError = false): string {
+  return JSON.stringify({ type: "client_tool_result", tool_call_id: toolCallId, result, is_error: isError } satisfies ClientToolResultClientToOrchestratorEvent);
 }
 
-export function clientToolResult(toolCallId: string, result: string, isError = false) {
-  return { type: "client_tool_result" as const, tool_call_id: toolCallId, result, is_error: isError };
+export function userMessage(text: string): string {
+  return JSON.stringify({ type: "user_message", text } satisfies UserMessageClientToOrchestratorEvent);
 }
 
-export function userMessage(text: string) {
-  return { type: "user_message" as const, text };
+/** Context the agent takes in without replying to it (the conversation so far, after a reconnect). */
+export function contextualUpdate(text: string): string {
+  return JSON.stringify({ type: "contextual_update", text } satisfies ContextualUpdateClientToOrchestratorEvent);
+}
+
+export function mcpToolApprovalResult(toolCallId: string, approved: boolean): string {
+  return JSON.stringify({ type: "mcp_tool_approval_result", tool_call_id: toolCallId, is_approved: approved } satisfies McpToolApprovalResultClientToOrchestratorEvent);
 }

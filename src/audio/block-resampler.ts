@@ -20,8 +20,9 @@ export abstract class BlockResampler implements StreamResampler {
   /** Filter one block (≤ BLOCK_SAMPLES) into `output` from `offset`; returns the new offset. */
   protected abstract filterBlock(block: Int16Array, output: Int16Array, offset: number): number;
 
-  process(input: Int16Array): Int16Array {
-    const output = new Int16Array(this.outputCount(input.length));
+  process(input: Int16Array, into?: Int16Array): Int16Array {
+    const count = this.outputCount(input.length);
+    const output = into && into.length >= count ? into.subarray(0, count) : new Int16Array(count);
     if (input.length <= BLOCK_SAMPLES) {
       this.filterBlock(input, output, 0);
       return output;

@@ -14,8 +14,11 @@ class IdentityResampler implements StreamResampler {
     readonly inputRate: number,
     readonly outputRate: number,
   ) {}
-  process(input: Int16Array): Int16Array {
-    return input.slice();
+  process(input: Int16Array, into?: Int16Array): Int16Array {
+    if (!into || into.length < input.length) return input.slice();
+    const out = into.subarray(0, input.length);
+    out.set(input);
+    return out;
   }
   reset(): void {}
 }

@@ -1,94 +1,144 @@
-/** Per-call, per-direction audio conversion between Mcube (μ-law 8 kHz) and the agent's format. */
-
-import { parseAgentAudioFormat, type AgentAudioFormat } from "./agent-format.ts";
+/**
+ * One direction of one call's audio: bytes in one format → bytes in another (decode, resample,
+ * encode), through per-call scratch buffers, so the per-frame path allocates no audio memory.
+ */
+import { agentAudioFormat, MULAW_8K, sameFormat, type AudioFormat } from "./audio-format.ts";
+import type { AgentAudioFormat } from "./agent-format.ts";
 import { mulawDecode, mulawEncode } from "./mulaw.ts";
-import { bytesToPcm16, pcm16ToBytes } from "./pcm-bytes.ts";
-import { createResampler, type StreamResampler } from "./resampler.ts";
+import { createResampler } from "./resampler.ts";
+import type { StreamResampler } from "./stream-resampler.ts";
 
-/** One direction of one call. Stateful: keep one per direction per call. */
+/** Stateful: keep one per direction per call. */
 export interface Transcoder {
-  /** Convert the next chunk of the stream; the returned bytes belong to the caller. */
+  /**
+   * Converts the next chunk of the stream. The result is a view of the transcoder's scratch buffer
+   * (or `input` itself when nothing needs converting), valid until the next call: copy it to keep it.
+   */
   process(input: Uint8Array): Uint8Array;
-  /** Drop filter history and any half sample carried over (barge-in only). */
+  /** Drops filter history and any half sample carried over (barge-in and reconnect only). */
   reset(): void;
+  /** True when bytes pass through untouched (both sides speak the same format). */
+  readonly passthrough: boolean;
 }
 
-function formatInfo(format: AgentAudioFormat) {
-  const info = parseAgentAudioFormat(format);
-  if (!info) throw new RangeError(`unsupported agent audio format "${format}"`);
-  return info;
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Grows a scratch array to at least `length` (doubling, so a call settles on one size quickly). */
+function ensureInt16(scratch: Int16Array, length: number): Int16Array {
+  if (scratch.length >= length) return scratch;
+  return new Int16Array(Math.max(length, scratch.length * 2));
 }
 
-/** μ-law passthrough: the agent speaks telephone audio already, so no decode/encode round trip. */
-class PassthroughTranscoder implements Transcoder {
+function ensureBytes(scratch: Uint8Array, length: number): Uint8Array {
+  if (scratch.length >= length) return scratch;
+  return new Uint8Array(Math.max(length, scratch.length * 2));
+}
+
+class Passthrough implements Transcoder {
+  readonly passthrough = true;
   process(input: Uint8Array): Uint8Array {
     return input;
   }
   reset(): void {}
 }
 
-/** μ-law 8 kHz → PCM16LE at the agent's rate. */
-class UplinkPcmTranscoder implements Transcoder {
-  /** Scratch for typical frames (up to 100 ms); larger chunks use a temporary array. */
-  private readonly decoded = new Int16Array(800);
-  constructor(private readonly resampler: StreamResampler) {}
-
-  process(input: Uint8Array): Uint8Array {
-    const scratch = input.length <= this.decoded.length ? this.decoded : new Int16Array(input.length);
-    const pcm8k = mulawDecode(input, scratch).subarray(0, input.length);
-    return pcm16ToBytes(this.resampler.process(pcm8k));
-  }
-  reset(): void {
-    this.resampler.reset();
-  }
-}
-
-/** PCM16LE at the agent's rate → μ-law 8 kHz; an odd trailing byte waits for the next chunk. */
-class DownlinkPcmTranscoder implements Transcoder {
-  /** Scratch for typical chunks (up to 100 ms at 48 kHz); larger chunks use a temporary array. */
-  private readonly scratch = new Int16Array(4800);
+class Converting implements Transcoder {
+  readonly passthrough = false;
+  private decoded: Int16Array = new Int16Array(4096);
+  private resampled: Int16Array = new Int16Array(4096);
+  private encoded: Uint8Array = new Uint8Array(8192);
+  /** PCM only: the low byte of a sample split across chunks, or -1. */
   private carry = -1;
-  constructor(private readonly resampler: StreamResampler) {}
+  private readonly resampler: StreamResampler | undefined;
+
+  constructor(
+    private readonly from: AudioFormat,
+    private readonly to: AudioFormat,
+  ) {
+    this.resampler = from.sampleRate === to.sampleRate ? undefined : createResampler(from.sampleRate, to.sampleRate);
+  }
 
   process(input: Uint8Array): Uint8Array {
-    if (input.length === 0) return new Uint8Array(0);
+    const samples = this.decode(input);
+    const output = this.resampler ? this.resample(samples) : samples;
+    return this.encode(output);
+  }
+
+  reset(): void {
+    this.resampler?.reset();
+    this.carry = -1;
+  }
+
+  private decode(input: Uint8Array): Int16Array {
+    if (this.from.encoding === "ulaw") {
+      this.decoded = ensureInt16(this.decoded, input.length);
+      return mulawDecode(input, this.decoded).subarray(0, input.length);
+    }
+    const bigEndian = this.from.encoding === "pcm16be";
     const carried = this.carry >= 0;
     const total = input.length + (carried ? 1 : 0);
     const count = total >> 1;
-    const samples = count <= this.scratch.length ? this.scratch : new Int16Array(count);
-    if (carried) {
-      // The previous chunk ended mid-sample: its last byte is this sample's low byte.
-      samples[0] = ((this.carry | (input[0]! << 8)) << 16) >> 16;
-      bytesToPcm16(input, 1, count - 1, samples.subarray(1));
-    } else {
-      bytesToPcm16(input, 0, count, samples);
+    const nextCarry = total % 2 === 1 ? input[input.length - 1]! : -1;
+    // Aligned little-endian PCM on a little-endian host is already samples: no copy.
+    if (!carried && !bigEndian && LITTLE_ENDIAN_HOST && input.byteOffset % 2 === 0) {
+      this.carry = nextCarry;
+      return new Int16Array(input.buffer, input.byteOffset, count);
     }
-    this.carry = total % 2 === 1 ? input[input.length - 1]! : -1;
-    const resampled = this.resampler.process(samples.subarray(0, count));
-    return mulawEncode(resampled);
+    this.decoded = ensureInt16(this.decoded, count);
+    const out = this.decoded;
+    let i = 0;
+    let b = 0;
+    if (carried) {
+      // The previous chunk ended mid-sample: its last byte is this sample's first.
+      out[0] = bigEndian ? ((this.carry << 8) | input[0]!) << 16 >> 16 : ((this.carry | (input[0]! << 8)) << 16) >> 16;
+      i = 1;
+      b = 1;
+    }
+    if (bigEndian) for (; i < count; i++, b += 2) out[i] = (((input[b]! << 8) | input[b + 1]!) << 16) >> 16;
+    else for (; i < count; i++, b += 2) out[i] = ((input[b]! | (input[b + 1]! << 8)) << 16) >> 16;
+    this.carry = nextCarry;
+    return out.subarray(0, count);
   }
-  reset(): void {
-    this.resampler.reset();
-    this.carry = -1;
+
+  private resample(samples: Int16Array): Int16Array {
+    const room = Math.ceil((samples.length * this.to.sampleRate) / this.from.sampleRate) + 8;
+    this.resampled = ensureInt16(this.resampled, room);
+    return this.resampler!.process(samples, this.resampled);
+  }
+
+  private encode(samples: Int16Array): Uint8Array {
+    const n = samples.length;
+    if (this.to.encoding === "ulaw") {
+      this.encoded = ensureBytes(this.encoded, n);
+      return mulawEncode(samples, this.encoded).subarray(0, n);
+    }
+    if (this.to.encoding === "pcm16le" && LITTLE_ENDIAN_HOST) return new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
+    this.encoded = ensureBytes(this.encoded, 2 * n);
+    const out = this.encoded;
+    const bigEndian = this.to.encoding === "pcm16be";
+    for (let i = 0, b = 0; i < n; i++, b += 2) {
+      const s = samples[i]!;
+      out[b] = bigEndian ? (s >> 8) & 0xff : s & 0xff;
+      out[b + 1] = bigEndian ? s & 0xff : (s >> 8) & 0xff;
+    }
+    return out.subarray(0, 2 * n);
   }
 }
 
 /**
- * Caller audio (μ-law 8 kHz bytes from Mcube) → the agent's input format
- * (PCM16LE at its rate, or μ-law bytes passed through unchanged).
+ * A transcoder from `from` to `to`; bytes pass through untouched when the formats are the same.
+ * @example const up = createTranscoder(MULAW_8K, agentAudioFormat("pcm_16000")); agentLeg.sendAudio(up.process(frame));
  */
+export function createTranscoder(from: AudioFormat, to: AudioFormat): Transcoder {
+  return sameFormat(from, to) ? new Passthrough() : new Converting(from, to);
+}
+
+/** Caller audio (μ-law 8 kHz from Mcube) → the agent's input format. */
 export function createUplinkTranscoder(agentInputFormat: AgentAudioFormat): Transcoder {
-  const { encoding, sampleRate } = formatInfo(agentInputFormat);
-  if (encoding === "ulaw") return new PassthroughTranscoder();
-  return new UplinkPcmTranscoder(createResampler(8000, sampleRate));
+  return createTranscoder(MULAW_8K, agentAudioFormat(agentInputFormat));
 }
 
-/**
- * Agent audio (its output format) → μ-law 8 kHz bytes for Mcube playAudio. PCM chunks of any
- * length work: an odd trailing byte is carried to the next chunk.
- */
+/** Agent audio (its output format) → μ-law 8 kHz; PCM chunks of any length (an odd byte waits for the next chunk). */
 export function createDownlinkTranscoder(agentOutputFormat: AgentAudioFormat): Transcoder {
-  const { encoding, sampleRate } = formatInfo(agentOutputFormat);
-  if (encoding === "ulaw") return new PassthroughTranscoder();
-  return new DownlinkPcmTranscoder(createResampler(sampleRate, 8000));
+  return createTranscoder(agentAudioFormat(agentOutputFormat), MULAW_8K);
 }

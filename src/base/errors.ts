@@ -23,13 +23,16 @@ export class HomebookError extends Error {
   readonly retryable: boolean;
   /** What the operator should change, when the fix is known (a setting, an agent option). */
   readonly fix?: string;
+  /** For retryable errors: how long to wait before the next try (e.g. a busy upstream queue). */
+  readonly retryAfterMs?: number;
 
-  constructor(code: ErrorCode, message: string, options: { retryable?: boolean; fix?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { retryable?: boolean; fix?: string; cause?: unknown; retryAfterMs?: number } = {}) {
     super(message, { cause: options.cause });
     this.name = "HomebookError";
     this.code = code;
     this.retryable = options.retryable ?? false;
     this.fix = options.fix;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

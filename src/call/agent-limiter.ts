@@ -1,21 +1,22 @@
 /** ELEVENLABS_MAX_CONNECTIONS: a cap on open agent conversations with a FIFO wait queue bounded in time. */
+import { systemClock, type Clock } from "../base/clock.ts";
 import { HomebookError } from "../base/errors.ts";
 import { agentConnectionsInUse, agentConnectionsWaiting } from "./call-metrics.ts";
-
-/** Gives the slot back; calling it again does nothing. */
-export type ReleaseSlot = () => void;
+import type { AgentSlots, ReleaseSlot } from "./ports.ts";
 
 interface Waiter {
   grant(release: ReleaseSlot): void;
 }
 
-export class AgentLimiter {
+/** The single-gateway AgentSlots. */
+export class AgentLimiter implements AgentSlots {
   private used = 0;
   private readonly queue: Waiter[] = [];
 
   constructor(
     private readonly maxConnections: number,
     private readonly queueTimeoutMs: number,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   get inUse(): number {
@@ -42,7 +43,7 @@ export class AgentLimiter {
         cleanup();
         reject(err);
       };
-      const timer = setTimeout(
+      const timer = this.clock.setTimer(
         () => leave(new HomebookError("capacity", `no agent connection free within ${this.queueTimeoutMs} ms (ELEVENLABS_MAX_CONNECTIONS=${this.maxConnections})`, {
           fix: "raise ELEVENLABS_MAX_CONNECTIONS if the ElevenLabs plan allows more concurrent conversations",
         })),
@@ -50,7 +51,7 @@ export class AgentLimiter {
       );
       const onAbort = () => leave(new HomebookError("capacity", "caller left while waiting for an agent slot"));
       const cleanup = () => {
-        clearTimeout(timer);
+        this.clock.clearTimer(timer);
         signal.removeEventListener("abort", onAbort);
       };
       const waiter: Waiter = { grant: (release) => (cleanup(), resolve(release)) };

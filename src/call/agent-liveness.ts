@@ -3,7 +3,8 @@
  * stalled server). It pings at the WebSocket level every few seconds; any frame or pong counts as
  * life, so an agent that is quiet but healthy is never mistaken for a dead one.
  */
-import type { AgentConnection } from "../agent/agent-socket.ts";
+import type { AgentLeg } from "../agent/agent-leg.ts";
+import type { Clock, Timer } from "../base/clock.ts";
 import { HomebookError } from "../base/errors.ts";
 import type { OwnedTimers } from "./owned-timers.ts";
 
@@ -12,6 +13,7 @@ export const AGENT_PING_INTERVAL_MS = 5000;
 
 export interface LivenessOptions {
   timers: OwnedTimers;
+  clock: Clock;
   /** 0 disables the watch. */
   idleTimeoutMs: number;
   /** Nothing arrived for `silentMs` (≥ idleTimeoutMs). Called at most once. */
@@ -34,12 +36,12 @@ export function agentSilentError(silentMs: number, idleTimeoutMs: number): Homeb
 
 /** Watches one connection until it is silent for idleTimeoutMs, or the watch stops. Timers belong to the call. */
 export class AgentLiveness {
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private agent: AgentConnection | undefined;
+  private timer: Timer | undefined;
+  private agent: AgentLeg | undefined;
 
   constructor(private readonly options: LivenessOptions) {}
 
-  watch(agent: AgentConnection): void {
+  watch(agent: AgentLeg): void {
     if (this.options.idleTimeoutMs <= 0) return;
     this.agent = agent;
     this.schedule(pingIntervalMs(this.options.idleTimeoutMs));
@@ -60,7 +62,7 @@ export class AgentLiveness {
     this.timer = undefined;
     if (!agent || !this.options.stillWatching()) return this.stop();
     const { idleTimeoutMs } = this.options;
-    const silentMs = performance.now() - agent.lastHeardAtMs;
+    const silentMs = this.options.clock.now() - agent.lastHeardAtMs;
     if (silentMs >= idleTimeoutMs) {
       this.stop();
       return this.options.onSilent(Math.round(silentMs));

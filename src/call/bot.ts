@@ -16,6 +16,10 @@ export interface Bot {
   transferNumber?: string;
   /** 10-digit number callers go to when the agent fails. */
   fallbackNumber?: string;
+  /** What an MCP tool asking for approval gets on this bot's calls; unset follows MCP_TOOL_APPROVAL. */
+  mcpApproval?: "approve" | "reject";
+  /** Records this bot's calls (true) or not (false) whatever RECORDING says; unset follows RECORDING. */
+  recording?: boolean;
   /** Extra dynamic variables handed to the agent. */
   dynamicVariables: Record<string, string>;
 }

@@ -69,3 +69,36 @@ export const callErrors = new Counter({
   help: "Call errors, by HomebookError code.",
   labelNames: ["kind"],
 });
+
+/** Children bound once for the per-frame path: updating them allocates nothing. */
+export const hot = {
+  callerFramesIn: audioFrames.bind({ leg: "mcube", direction: "in" }),
+  callerBytesIn: audioBytes.bind({ leg: "mcube", direction: "in" }),
+  agentFramesOut: audioFrames.bind({ leg: "agent", direction: "out" }),
+  agentFramesIn: audioFrames.bind({ leg: "agent", direction: "in" }),
+  agentBytesIn: audioBytes.bind({ leg: "agent", direction: "in" }),
+  playFramesOut: audioFrames.bind({ leg: "mcube", direction: "out" }),
+  playBytesOut: audioBytes.bind({ leg: "mcube", direction: "out" }),
+  staleDropped: droppedFrames.bind({ reason: "stale_audio" }),
+  uplinkOverflow: droppedFrames.bind({ reason: "uplink_overflow" }),
+  uplinkLatency: addedLatency.bind({ direction: "uplink" }),
+  downlinkLatency: addedLatency.bind({ direction: "downlink" }),
+};
+
+export const agentReconnects = new Counter({
+  name: "homebook_agent_reconnects_total",
+  help: "Agent conversations reopened mid-call after the agent connection was lost, by outcome (ok, failed).",
+  labelNames: ["outcome"],
+});
+
+export const sendStalls = new Counter({
+  name: "homebook_send_stalls_total",
+  help: "Sockets that stopped reading what the gateway sent, by leg; past SEND_STALL_TIMEOUT_MS the call ends (mcube) or the agent is treated as lost.",
+  labelNames: ["leg"],
+});
+
+export const droppedSendBytes = new Counter({
+  name: "homebook_send_dropped_bytes_total",
+  help: "Audio bytes not sent because the receiving socket was over its buffer bound, by leg.",
+  labelNames: ["leg"],
+});

@@ -1,23 +1,26 @@
-/** Timers a call owns: created through it, all cleared in one call when it ends. */
+/** Timers a call owns: armed on the call's clock through it, all cleared in one call when it ends. */
+import type { Clock, Timer } from "../base/clock.ts";
 
 export class OwnedTimers {
-  private readonly live = new Set<ReturnType<typeof setTimeout>>();
+  private readonly live = new Set<Timer>();
   private stopped = false;
 
+  constructor(private readonly clock: Clock) {}
+
   /** Runs `fn` once after `ms`; does nothing after `clearAll()`. */
-  after(ms: number, fn: () => void): ReturnType<typeof setTimeout> | undefined {
+  after(ms: number, fn: () => void): Timer | undefined {
     if (this.stopped) return undefined;
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimer(() => {
       this.live.delete(timer);
       fn();
-    }, Math.max(0, ms));
+    }, ms);
     this.live.add(timer);
     return timer;
   }
 
-  cancel(timer: ReturnType<typeof setTimeout> | undefined): void {
+  cancel(timer: Timer | undefined): void {
     if (timer === undefined) return;
-    clearTimeout(timer);
+    this.clock.clearTimer(timer);
     this.live.delete(timer);
   }
 
@@ -28,7 +31,7 @@ export class OwnedTimers {
 
   clearAll(): void {
     this.stopped = true;
-    for (const timer of this.live) clearTimeout(timer);
+    for (const timer of this.live) this.clock.clearTimer(timer);
     this.live.clear();
   }
 

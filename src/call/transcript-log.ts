@@ -6,10 +6,12 @@ export class TranscriptLog {
 
   constructor(private readonly startedAtMs: number) {}
 
-  add(role: TranscriptTurn["role"], text: string, eventId: number | undefined, nowMs = Date.now()): void {
+  /** Adds a line (`nowMs` is epoch ms on the call's clock) and returns it. */
+  add(role: TranscriptTurn["role"], text: string, eventId: number | undefined, nowMs: number): TranscriptTurn {
     const turn: TranscriptTurn = { role, text, offsetMs: Math.max(0, nowMs - this.startedAtMs) };
     if (eventId !== undefined) turn.eventId = eventId;
     this.turns.push(turn);
+    return turn;
   }
 
   /** The interrupted agent turn keeps only what the caller heard: matched by event_id, else by its original text. */

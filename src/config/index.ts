@@ -14,8 +14,9 @@ export interface Config {
   /** 10-digit number callers reach when the agent transfers with no number or the gateway falls back. */
   agentPhoneNumber: string;
   mcube: {
-    audioFormat: "audio/x-mulaw";
-    sampleRate: 8000;
+    /** What Homebook sends and expects when `start` does not name a media format. */
+    audioFormat: "audio/x-mulaw" | "audio/x-l16";
+    sampleRate: 8000 | 16000;
     websocketUrl?: string;
     websocketBaseUrl?: string;
     authToken?: string;
@@ -23,6 +24,10 @@ export interface Config {
     maxFrameBytes: number;
     startTimeoutMs: number;
     playChunkMs: number;
+    /** A peer that has not read what was sent this long: the call ends (Mcube) or the agent counts as lost. */
+    sendStallTimeoutMs: number;
+    /** Unsent bytes a socket may hold before audio for it is dropped (counted). */
+    maxSendBufferBytes: number;
     dtmfMessageTemplate: string;
     transferEvent: string;
     transferNumberField: string;
@@ -49,6 +54,13 @@ export interface Config {
     connectTimeoutMs: number;
     /** A live agent connection that sends nothing (no frame, no pong) this long is dead; 0 disables. */
     idleTimeoutMs: number;
+    /** Mid-call agent losses answered with a new conversation, per call; then the fallback transfer. */
+    reconnects: number;
+    reconnectTimeoutMs: number;
+    /** The new conversation's first message, when the bot overrides first messages. */
+    reconnectMessage: string;
+    /** What an MCP tool that asks for approval gets (bots may say otherwise). */
+    mcpToolApproval: "reject" | "approve";
   };
   calls: { maxConcurrent: number; drainTimeoutMs: number };
   database: {
@@ -111,6 +123,9 @@ function crossChecks(s: Partial<Record<keyof Settings, unknown>>): string[] {
       "ELEVENLABS_AGENT_ID is required when ELEVENLABS_API_KEY is set: it is the agent that answers DIDs with no bot of their own",
     );
   }
+  if (s.MCUBE_SAMPLE_RATE !== undefined && Number(s.MCUBE_SAMPLE_RATE) === 16_000 && s.MCUBE_AUDIO_FORMAT !== "audio/x-l16") {
+    problems.push("MCUBE_SAMPLE_RATE=16000 needs MCUBE_AUDIO_FORMAT=audio/x-l16: μ-law is 8000 Hz only");
+  }
   if ((s.BOT_DID_QUERY || s.BOT_CONFIG_QUERY) && !s.DATABASE_HOST) {
     problems.push("BOT_DID_QUERY and BOT_CONFIG_QUERY need DATABASE_HOST: custom queries run against MySQL only");
   }
@@ -141,7 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     agentPhoneNumber: normalizePhoneNumber(s.AGENT_PHONE_NUMBER)!,
     mcube: {
       audioFormat: s.MCUBE_AUDIO_FORMAT,
-      sampleRate: 8000,
+      sampleRate: s.MCUBE_SAMPLE_RATE === 16_000 ? 16_000 : 8000,
       websocketUrl: s.MCUBE_WEBSOCKET_URL,
       websocketBaseUrl: s.MCUBE_WEBSOCKET_BASE_URL,
       authToken: s.MCUBE_AUTH_TOKEN,
@@ -149,6 +164,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxFrameBytes: s.MCUBE_MAX_FRAME_BYTES,
       startTimeoutMs: s.START_TIMEOUT_MS,
       playChunkMs: s.PLAY_CHUNK_MS,
+      sendStallTimeoutMs: s.SEND_STALL_TIMEOUT_MS,
+      maxSendBufferBytes: s.MAX_SEND_BUFFER_BYTES,
       dtmfMessageTemplate: s.DTMF_MESSAGE_TEMPLATE,
       transferEvent: s.MCUBE_TRANSFER_EVENT,
       transferNumberField: s.MCUBE_TRANSFER_NUMBER_FIELD,
@@ -171,6 +188,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       signedUrlReuseMs: s.SIGNED_URL_REUSE_MS,
       connectTimeoutMs: s.AGENT_CONNECT_TIMEOUT_MS,
       idleTimeoutMs: s.AGENT_IDLE_TIMEOUT_MS,
+      reconnects: s.AGENT_RECONNECTS,
+      reconnectTimeoutMs: s.AGENT_RECONNECT_TIMEOUT_MS,
+      reconnectMessage: s.AGENT_RECONNECT_MESSAGE,
+      mcpToolApproval: s.MCP_TOOL_APPROVAL,
     },
     calls: { maxConcurrent: s.MAX_CONCURRENT_CALLS, drainTimeoutMs: s.DRAIN_TIMEOUT_MS },
     database: {

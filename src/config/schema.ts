@@ -50,8 +50,8 @@ export const settingsSchema = z.object({
 
   // Original service settings (names and defaults kept)
   COMPANY_NAME: text().default("Mcube Telecom pvt Limited"),
-  MCUBE_AUDIO_FORMAT: z.enum(["audio/x-mulaw"], { error: 'only "audio/x-mulaw" is supported' }).default("audio/x-mulaw"),
-  MCUBE_SAMPLE_RATE: z.coerce.number().refine((v) => v === 8000, { error: "only 8000 is supported" }).default(8000),
+  MCUBE_AUDIO_FORMAT: z.enum(["audio/x-mulaw", "audio/x-l16"], { error: 'expected "audio/x-mulaw" or "audio/x-l16"' }).default("audio/x-mulaw"),
+  MCUBE_SAMPLE_RATE: z.coerce.number().refine((v) => v === 8000 || v === 16_000, { error: "expected 8000 or 16000 (16000 with audio/x-l16 only)" }).default(8000),
   AGENT_PHONE_NUMBER: phone().default("7780787875"),
   MCUBE_WEBSOCKET_URL: url(["ws:", "wss:"]).optional(),
   MCUBE_WEBSOCKET_BASE_URL: url(["ws:", "wss:"]).optional(),
@@ -67,6 +67,10 @@ export const settingsSchema = z.object({
   SIGNED_URL_REUSE_MS: int(600_000, 0, 900_000),
   AGENT_CONNECT_TIMEOUT_MS: int(5000, 100, 60_000),
   AGENT_IDLE_TIMEOUT_MS: int(20_000, 0, 600_000),
+  AGENT_RECONNECTS: int(2, 0, 10),
+  AGENT_RECONNECT_TIMEOUT_MS: int(1500, 100, 60_000),
+  AGENT_RECONNECT_MESSAGE: text().default("Sorry, the line dropped for a moment. Please go on."),
+  MCP_TOOL_APPROVAL: z.enum(["reject", "approve"], { error: 'expected "reject" or "approve"' }).default("reject"),
 
   // Calls
   MAX_CONCURRENT_CALLS: int(50, 1, 100_000),
@@ -77,6 +81,8 @@ export const settingsSchema = z.object({
   MCUBE_MAX_FRAME_BYTES: int(65_536, 1024, 16 * 1024 * 1024),
   START_TIMEOUT_MS: int(10_000, 100, 120_000),
   PLAY_CHUNK_MS: int(100, 20, 1000),
+  SEND_STALL_TIMEOUT_MS: int(5000, 100, 600_000),
+  MAX_SEND_BUFFER_BYTES: int(262_144, 4096, 64 * 1024 * 1024),
   DTMF_MESSAGE_TEMPLATE: text().default("The caller pressed {digit}"),
   MCUBE_TRANSFER_EVENT: text().min(1).default("transfer"),
   MCUBE_TRANSFER_NUMBER_FIELD: text().min(1).default("number"),

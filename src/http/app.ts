@@ -5,7 +5,7 @@ import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { mcubeAccessRefusal } from "./auth.ts";
 import type { PerformanceMonitor } from "./performance.ts";
-import { SESSION_ID_PATTERN, type SocketData, type SocketHandlerFactory } from "./socket.ts";
+import { SESSION_ID_PATTERN, type SocketData, type SocketHandlerFactory } from "../telephony/mcube-socket.ts";
 import { Counter } from "../metrics/registry.ts";
 
 export const SERVICE_NAME = "homebook";

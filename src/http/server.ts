@@ -4,7 +4,7 @@ import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { createApp, type AppOptions, type GatewayStatus } from "./app.ts";
 import { startPerformanceMonitor } from "./performance.ts";
-import type { SocketData, SocketHandlerFactory } from "./socket.ts";
+import type { SocketData, SocketHandlerFactory } from "../telephony/mcube-socket.ts";
 import { VERSION } from "../base/version.ts";
 
 export interface GatewayOptions {

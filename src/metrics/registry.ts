@@ -43,15 +43,57 @@ function findSeries(metric: unknown, labelNames: readonly string[], labels: Labe
   );
 }
 
+/** A counter's label set bound once, for hot paths: `inc` is a field add; the total reaches prom-client when metrics are read. */
+export class BoundCounter {
+  /** Added since the last read. */
+  pending = 0;
+  constructor(readonly labels: Labels | undefined) {}
+  inc(value = 1): void {
+    this.pending += value;
+  }
+}
+
 export class Counter {
   readonly name: string;
   readonly labelNames: readonly string[];
   private readonly inner: prom.Counter<string>;
+  private readonly bound: BoundCounter[] = [];
 
   constructor({ name, help, labelNames = [], registry = metrics }: MetricOptions) {
     this.name = name;
     this.labelNames = labelNames;
-    this.inner = new prom.Counter({ name, help, labelNames: [...labelNames], registers: [registry.prom] });
+    const self = this;
+    this.inner = new prom.Counter({
+      name,
+      help,
+      labelNames: [...labelNames],
+      registers: [registry.prom],
+      collect() {
+        self.flush();
+      },
+    });
+    registry.onReset(() => {
+      for (const child of this.bound) child.pending = 0;
+    });
+  }
+
+  /**
+   * A child for one label set, made once (at module load or per call), whose `inc` allocates nothing.
+   * @example const framesIn = audioFrames.bind({ leg: "mcube", direction: "in" }); framesIn.inc();
+   */
+  bind(labels?: Labels): BoundCounter {
+    const child = new BoundCounter(cleanLabels(this.labelNames, labels));
+    this.bound.push(child);
+    return child;
+  }
+
+  private flush(): void {
+    for (const child of this.bound) {
+      if (child.pending === 0) continue;
+      if (child.labels) this.inner.inc(child.labels, child.pending);
+      else this.inner.inc(child.pending);
+      child.pending = 0;
+    }
   }
 
   /** Adds `value` (default 1). */
@@ -62,6 +104,7 @@ export class Counter {
   }
 
   get(labels?: Labels): number {
+    this.flush();
     return findSeries(this.inner, this.labelNames, labels)?.value ?? 0;
   }
 }
@@ -114,17 +157,83 @@ export class Gauge {
   }
 }
 
+/** A histogram's label set bound once: `observe` counts into a preallocated array; prom-client sees it when metrics are read. */
+export class BoundHistogram {
+  /** Observations per bucket since the last read (the last slot: above every bound). */
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+  constructor(readonly labels: Labels | undefined, private readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+  observe(value: number): void {
+    if (!Number.isFinite(value)) return;
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i++;
+    this.counts[i]! += 1;
+    this.sum += value;
+    this.count += 1;
+  }
+  reset(): void {
+    this.counts.fill(0);
+    this.sum = 0;
+    this.count = 0;
+  }
+}
+
 export class Histogram {
   readonly name: string;
   readonly labelNames: readonly string[];
   readonly buckets: readonly number[];
   private readonly inner: prom.Histogram<string>;
+  private readonly bound: BoundHistogram[] = [];
 
   constructor({ name, help, labelNames = [], buckets, registry = metrics }: HistogramOptions) {
     this.name = name;
     this.labelNames = labelNames;
     this.buckets = [...buckets].sort((a, b) => a - b);
-    this.inner = new prom.Histogram({ name, help, labelNames: [...labelNames], buckets: [...this.buckets], registers: [registry.prom] });
+    const self = this;
+    this.inner = new prom.Histogram({
+      name,
+      help,
+      labelNames: [...labelNames],
+      buckets: [...this.buckets],
+      registers: [registry.prom],
+      collect() {
+        self.flush();
+      },
+    });
+    registry.onReset(() => {
+      for (const child of this.bound) child.reset();
+    });
+  }
+
+  /** A child for one label set whose `observe` allocates nothing (per-frame latency). */
+  bind(labels?: Labels): BoundHistogram {
+    const child = new BoundHistogram(cleanLabels(this.labelNames, labels), this.buckets);
+    this.bound.push(child);
+    return child;
+  }
+
+  /** Folds bound children into prom-client's series (its per-bucket counts, as observe() keeps them). */
+  private flush(): void {
+    for (const child of this.bound) {
+      if (child.count === 0) continue;
+      let series = findSeries(this.inner, this.labelNames, child.labels) as (PromSeries & { bucketValues?: Record<string, number> }) | undefined;
+      if (!series) {
+        if (child.labels) this.inner.zero(child.labels as prom.LabelValues<string>);
+        else this.inner.zero({});
+        series = findSeries(this.inner, this.labelNames, child.labels) as PromSeries & { bucketValues?: Record<string, number> };
+      }
+      const buckets = series.bucketValues ?? {};
+      this.buckets.forEach((bound, i) => {
+        buckets[bound] = (buckets[bound] ?? 0) + child.counts[i]!;
+      });
+      series.sum = (series.sum ?? 0) + child.sum;
+      series.count = (series.count ?? 0) + child.count;
+      child.reset();
+    }
   }
 
   observe(labels: Labels | undefined, value: number): void {
@@ -135,6 +244,7 @@ export class Histogram {
 
   /** Observation count and sum for one label set. */
   get(labels?: Labels): { count: number; sum: number } {
+    this.flush();
     const s = findSeries(this.inner, this.labelNames, labels);
     return { count: s?.count ?? 0, sum: s?.sum ?? 0 };
   }
@@ -159,7 +269,16 @@ export class Registry {
     else if (!existing) new prom.Gauge({ name, help, registers: [this.prom] }).set(value);
   }
 
+  /** Bound children's unread counts, dropped on reset. */
+  private readonly pendingDiscards: (() => void)[] = [];
+
+  /** Called by metrics with bound children, so a reset also drops what they have not handed over. */
+  onReset(discard: () => void): void {
+    this.pendingDiscards.push(discard);
+  }
+
   resetAll(): void {
+    for (const discard of this.pendingDiscards) discard();
     this.prom.resetMetrics();
   }
 

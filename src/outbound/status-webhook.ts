@@ -4,7 +4,7 @@ import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { mcubeAccessRefusal } from "../http/auth.ts";
 import type { RouteMount } from "../http/app.ts";
-import { SESSION_ID_PATTERN } from "../http/socket.ts";
+import { SESSION_ID_PATTERN } from "../telephony/mcube-socket.ts";
 import { normalizePhoneNumber } from "../base/phone-number.ts";
 import type { OutboundAttemptStore } from "../store/outbound-attempts.ts";
 import { finalDialStatus, isConnectingStatus, mcubeStatusWebhookSchema, type McubeStatusWebhook } from "../telephony/mcube-api-protocol.ts";

@@ -7,7 +7,7 @@ import { botRowSchema } from "./bot-rows.ts";
 import type { Bot } from "../call/bot.ts";
 
 /** A bot as the admin commands show it: the call-time Bot plus its state and DIDs. */
-export interface BotRecord extends Omit<Bot, "companyName" | "businessId" | "businessName"> {
+export interface BotRecord extends Omit<Bot, "companyName" | "businessId" | "businessName" | "mcpApproval" | "recording"> {
   companyName?: string;
   active: boolean;
   updatedAt: string;

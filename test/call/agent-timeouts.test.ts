@@ -103,8 +103,8 @@ describe("AGENT_CONNECT_TIMEOUT_MS: one deadline for the whole agent setup", () 
 });
 
 describe("AGENT_IDLE_TIMEOUT_MS: an agent connection that dies without a close", () => {
-  test("a frozen agent mid-call (no frames, no pongs, no close): fallback transfer after the idle timeout", async () => {
-    h = await startHarness({ env: { AGENT_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS) }, bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
+  test("a frozen agent mid-call (no frames, no pongs, no close), with reconnects off: fallback transfer after the idle timeout", async () => {
+    h = await startHarness({ env: { AGENT_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS), AGENT_RECONNECTS: "0" }, bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
     const sessionId = "idle-frozen";
     const call = await h.call({ sessionId });
     const conv = await h.agent.nextConversation();

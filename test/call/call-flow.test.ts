@@ -5,7 +5,7 @@ import { bytesPerMs, type AgentAudioFormat } from "../../src/audio/agent-format.
 import { FIRST_MESSAGE_TONE_HZ } from "../../src/sim/fake-agent-server.ts";
 import type { McubeCall } from "../../src/sim/mcube-call.ts";
 import { concatBytes, toneMs, toneMulaw } from "../../src/sim/tones.ts";
-import { AGENT_ID, botFor, DID, startHarness, type Harness } from "./harness.ts";
+import { AGENT_ID, botFor, DID, eventually, startHarness, type Harness } from "./harness.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -86,12 +86,16 @@ describe("conversation start", () => {
     await hangUpAndSettle(h, call, "ctx-1");
   });
 
-  test("early start: with the DID in the upgrade headers the agent socket opens before start; the greeting is held and heard in full", async () => {
-    h = await startHarness();
+  test("early start: with the DID in the upgrade headers the signed URL is fetched before start; the socket opens at start with the init as its first frame; the greeting is heard in full", async () => {
+    const apiKey = "xi-test-key-0123456789";
+    h = await startHarness({ agent: { apiKey }, env: { ELEVENLABS_API_KEY: apiKey } });
     const call = await h.call({ sessionId: "early-1", startDelayMs: 700 });
+    await eventually(() => h!.agent.stats.signedUrlRequests === 1, 3000, "the signed URL request");
+    expect(call.timeline.some((e) => e.event === "start")).toBe(false); // fetched while Mcube had not sent start
+    expect(h.agent.stats.connections).toBe(0); // the conversation itself waits for start: its first frame needs the call's ids
     const conv = await h.agent.nextConversation(3000);
-    expect(call.timeline.some((e) => e.event === "start")).toBe(false); // opened while Mcube had not sent start
     const init: any = await conv.init;
+    expect((conv.messages[0] as any).type).toBe("conversation_initiation_client_data");
     expect(init.dynamic_variables.call_id).toBe(call.callId);
     await call.waitForTimeline("playedStream", 10_000);
     expect(toneMs(call.heard, FIRST_MESSAGE_TONE_HZ)).toBeGreaterThanOrEqual(1500 - 40);

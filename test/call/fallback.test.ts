@@ -21,8 +21,8 @@ describe("agent fails mid-call", () => {
     ["error frame then 1011", (c: any) => c.error(1011, "unknown_websocket_crash", "boom")],
     ["close 1002", (c: any) => c.close(1002)],
   ] as const) {
-    test(`${what}: transfer to the bot's fallback number after the queued audio`, async () => {
-      h = await startHarness({ bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
+    test(`${what}, with reconnects off: transfer to the bot's fallback number after the queued audio`, async () => {
+      h = await startHarness({ env: { AGENT_RECONNECTS: "0" }, bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
       const sessionId = `fb-${what.replaceAll(" ", "-")}`;
       const call = await h.call({ sessionId });
       const conv = await h.agent.nextConversation();
@@ -46,14 +46,14 @@ describe("agent never comes", () => {
     expect((await h.recordOf("fb-down")).record.endReason).toBe("fallback_transfer");
   });
 
-  test("unknown agent (close 3000 after the handshake) is fatal: one attempt, the log names the setting, fallback transfer", async () => {
+  test("a request the service cancels (close 3000 after the handshake) is tried once more, then the fallback transfer", async () => {
     h = await startHarness({ agent: { knownAgents: ["agent_other"] }, bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
     const call = await h.call({ sessionId: "fb-unknown" });
     expect((await call.waitFor("transfer", 10_000)).number).toBe(FALLBACK);
-    expect(h.agent.stats.connections).toBe(1);
-    const [line] = logsWith(h, "will not be retried");
-    expect(line.code).toBe("upstream_agent_not_found");
-    expect(line.msg).toContain("agent_id");
+    expect(h.agent.stats.connections).toBe(2);
+    const [line] = logsWith(h, "agent connection failed");
+    expect(line.code).toBe("upstream_unavailable");
+    expect(line.detail).toContain("3000");
   });
 
   test("override not enabled in the agent is fatal: never retried, the fix names the Security tab", async () => {

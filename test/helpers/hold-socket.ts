@@ -1,6 +1,6 @@
 /** A socket handler that holds the connection and logs each frame's event name (no call bridge). */
 import type { Logger } from "../../src/log/logger.ts";
-import type { SocketHandler, UpgradeRequest } from "../../src/http/socket.ts";
+import type { SocketHandler, UpgradeRequest } from "../../src/telephony/mcube-socket.ts";
 
 export function holdSocket(logger: Logger) {
   return (request: UpgradeRequest): SocketHandler => {

@@ -18,7 +18,7 @@ describe.each([
 ] as const)("calls through the bridge on %s", (_name, openStore) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness(openStore);
+    h = await startHarness(openStore, { AGENT_RECONNECTS: "0" }); // a dropped agent goes straight to the fallback here (reconnects: test/call/reconnect.test.ts)
   });
   afterAll(async () => {
     await stopHarness(h);
