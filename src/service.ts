@@ -6,6 +6,7 @@ import { openDatabases } from "./store/open-databases.ts";
 import { type Databases } from "./store/sql.ts";
 import { probeDatabases } from "./store/store-probe.ts";
 import { createBotResolver } from "./store/bot-resolver.ts";
+import { createStoreBreaker } from "./store/store-breaker.ts";
 import { CallRecorder } from "./store/call-records.ts";
 import { createOutboundAttemptStore } from "./store/outbound-attempts.ts";
 import { createOutboundContextLookup } from "./outbound/context-lookup.ts";
@@ -71,11 +72,12 @@ export async function startService({ config: operatorConfig, logger }: { config:
 
   const dbs = await openDatabases(config, logger);
   void probeDatabases(dbs, logger);
-  const bots = createBotResolver({ dbs, config, logger });
+  const breaker = createStoreBreaker({ dbs, logger, probeTimeoutMs: config.database.botLookupTimeoutMs });
+  const bots = createBotResolver({ dbs, config, logger, breaker });
   const records = new CallRecorder({ db: dbs.cluster, outboxPath: config.database.outboxPath, logger });
   void records.start();
   const outboundStore = createOutboundAttemptStore(dbs.cluster);
-  const outbound = createOutboundContextLookup({ store: outboundStore, logger });
+  const outbound = createOutboundContextLookup({ store: outboundStore, logger, breaker, timeoutMs: config.database.botLookupTimeoutMs });
   const calls = new CallManager({ config, logger, bots, records, outbound });
 
   const gateway = await startGateway({
@@ -83,6 +85,7 @@ export async function startService({ config: operatorConfig, logger }: { config:
     logger,
     sockets: calls.socketHandler(),
     activeCalls: () => calls.activeCount,
+    components: { store: () => breaker.health() },
     routes: [adminRoutes({ config, logger, calls, records }), outboundRoutes({ config, logger, store: outboundStore })],
   });
 
@@ -98,6 +101,7 @@ export async function startService({ config: operatorConfig, logger }: { config:
     stop() {
       stopped ??= (async () => {
         await gateway.stop();
+        breaker.stop();
         await records.close();
         await dbs.close();
         await offlineAgent?.stop();
