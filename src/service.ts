@@ -74,7 +74,7 @@ export async function startService({ config: operatorConfig, logger }: { config:
   void probeDatabases(dbs, logger);
   const breaker = createStoreBreaker({ dbs, logger, probeTimeoutMs: config.database.botLookupTimeoutMs });
   const bots = createBotResolver({ dbs, config, logger, breaker });
-  const records = new CallRecorder({ db: dbs.cluster, outboxPath: config.database.outboxPath, logger });
+  const records = new CallRecorder({ db: dbs.cluster, outboxPath: config.database.outboxPath, logger, instanceId: config.instanceId });
   void records.start();
   const outboundStore = createOutboundAttemptStore(dbs.cluster);
   const outbound = createOutboundContextLookup({ store: outboundStore, logger, breaker, timeoutMs: config.database.botLookupTimeoutMs });

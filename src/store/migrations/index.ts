@@ -5,6 +5,7 @@ import type { Migration } from "./migration.ts";
 import { botsTable, didNumbers } from "./001-bots.ts";
 import { callRecordsMigration } from "./002-call-records.ts";
 import { outboundMigration } from "./003-outbound.ts";
+import { callJournalMigration } from "./004-call-journal.ts";
 
 export type { Migration } from "./migration.ts";
 
@@ -17,6 +18,7 @@ export const MIGRATIONS: Migration[] = [
   botsTable,
   callRecordsMigration,
   outboundMigration,
+  callJournalMigration,
 ];
 
 const LEDGER_SQL = {
