@@ -7,6 +7,9 @@ import { type Databases } from "./store/sql.ts";
 import { probeDatabases } from "./store/store-probe.ts";
 import { createBotResolver } from "./store/bot-resolver.ts";
 import { createStoreBreaker } from "./store/store-breaker.ts";
+import { createDeliveryQueue } from "./store/webhook-deliveries.ts";
+import { startWebhookDispatcher } from "./webhook/webhook-dispatcher.ts";
+import { postCallBody } from "./webhook/webhook-payload.ts";
 import { CallRecorder } from "./store/call-records.ts";
 import { createOutboundAttemptStore } from "./store/outbound-attempts.ts";
 import { createOutboundContextLookup } from "./outbound/context-lookup.ts";
@@ -74,7 +77,14 @@ export async function startService({ config: operatorConfig, logger }: { config:
   void probeDatabases(dbs, logger);
   const breaker = createStoreBreaker({ dbs, logger, probeTimeoutMs: config.database.botLookupTimeoutMs });
   const bots = createBotResolver({ dbs, config, logger, breaker });
-  const records = new CallRecorder({ db: dbs.cluster, outboxPath: config.database.outboxPath, logger, instanceId: config.instanceId });
+  const webhook = config.webhook && startWebhookDispatcher({ queue: createDeliveryQueue(dbs.cluster), ...config.webhook, logger });
+  const records = new CallRecorder({
+    db: dbs.cluster,
+    outboxPath: config.database.outboxPath,
+    logger,
+    instanceId: config.instanceId,
+    webhook: webhook ? { body: (record, transcript) => postCallBody(record, transcript, config.publicBaseUrl), queued: () => webhook.wake() } : undefined,
+  });
   void records.start();
   const outboundStore = createOutboundAttemptStore(dbs.cluster);
   const outbound = createOutboundContextLookup({ store: outboundStore, logger, breaker, timeoutMs: config.database.botLookupTimeoutMs });
@@ -103,6 +113,7 @@ export async function startService({ config: operatorConfig, logger }: { config:
         await gateway.stop();
         breaker.stop();
         await records.close();
+        await webhook?.stop();
         await dbs.close();
         await offlineAgent?.stop();
       })();

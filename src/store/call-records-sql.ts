@@ -3,6 +3,7 @@ import { END_REASONS, type CallRecord, type EndReason, type TranscriptTurn } fro
 import { HomebookError } from "../base/errors.ts";
 import { normalizePhoneNumber } from "../base/phone-number.ts";
 import type { SqlDatabase } from "./sql.ts";
+import type { WebhookStatus } from "../webhook/delivery-queue.ts";
 
 /** Turns per INSERT statement (6 parameters each), well under both dialects' placeholder limits. */
 const TRANSCRIPT_ROWS_PER_STATEMENT = 200;
@@ -112,6 +113,8 @@ export async function insertCallRecord(db: SqlDatabase, record: CallRecord, tran
 /** A finished call as the admin API returns it. */
 export interface StoredCall extends CallRecord {
   transcript?: TranscriptTurn[];
+  /** The post-call webhook's delivery, when one was queued. */
+  webhook?: WebhookStatus;
 }
 
 function rowToRecord(row: Record<string, unknown>): CallRecord {

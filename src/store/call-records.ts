@@ -10,7 +10,8 @@ import { selectCall, selectCalls, type CallListFilter, type CallPage, type Store
 import type { JournalOwner } from "./call-journal-sql.ts";
 import { LiveJournal } from "./live-journal.ts";
 import { Outbox } from "./outbox.ts";
-import { applyOp, isFinal, opSessionId, type FinalOp, type OpOutcome, type RecordOp } from "./record-ops.ts";
+import { applyOp, isFinal, opSessionId, type FinalOp, type OpOutcome, type RecordOp, type WebhookBody } from "./record-ops.ts";
+import { selectDeliveryStatus } from "./webhook-deliveries.ts";
 import { isMissingSchemaError } from "./sql-values.ts";
 import type { SqlDatabase } from "./sql.ts";
 
@@ -30,6 +31,8 @@ export interface CallRecorderOptions {
   retryMaxMs?: number;
   /** A write slower than this counts as failed (it goes to the outbox; a late success is harmless). */
   writeTimeoutMs?: number;
+  /** The post-call webhook: each finished call's body is built once and queued with its record; `queued` hears of new deliveries. */
+  webhook?: { body: WebhookBody; queued(): void };
 }
 
 const recordsTotal = new Counter({
@@ -82,6 +85,7 @@ export class CallRecorder implements CallRecordSink {
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
   private readonly writeTimeoutMs: number;
+  private readonly webhook: CallRecorderOptions["webhook"];
 
   private readonly queue: RecordOp[] = [];
   /** The op being written right now (also saved by flushToOutbox: a repeat is harmless). */
@@ -105,6 +109,7 @@ export class CallRecorder implements CallRecordSink {
     retryInitialMs = 1000,
     retryMaxMs = 60_000,
     writeTimeoutMs = 10_000,
+    webhook,
   }: CallRecorderOptions) {
     this.db = db;
     this.outbox = new Outbox<RecordOp>(outboxPath);
@@ -115,6 +120,7 @@ export class CallRecorder implements CallRecordSink {
     this.retryInitialMs = retryInitialMs;
     this.retryMaxMs = retryMaxMs;
     this.writeTimeoutMs = writeTimeoutMs;
+    this.webhook = webhook;
     this.retryDelayMs = retryInitialMs;
     outboxEntries.collect(() => countFinals(this.outbox.read().entries.map((e) => e.value)) + countFinals(this.held));
   }
@@ -149,7 +155,7 @@ export class CallRecorder implements CallRecordSink {
     const op: FinalOp = { v: 1, record: { ...record }, transcript: transcript.map((t) => ({ ...t })) };
     this.journal.end(record.sessionId);
     if (this.closed) {
-      this.toOutboxNow([op]);
+      this.toOutboxNow([this.prepare(op)]);
       return;
     }
     this.enqueue(op);
@@ -169,6 +175,7 @@ export class CallRecorder implements CallRecordSink {
     this.closed = true;
     this.stopTimers();
     const ops = [...(this.inFlight ? [this.inFlight] : []), ...this.queue.splice(0), ...this.held.splice(0)];
+    for (const op of ops) this.prepare(op);
     this.toOutboxNow(ops);
     return countFinals(ops);
   }
@@ -187,7 +194,9 @@ export class CallRecorder implements CallRecordSink {
   async get(sessionId: string): Promise<StoredCall | undefined> {
     const queued = [this.inFlight, ...this.queue, ...this.held].find((op): op is FinalOp => op !== undefined && isFinal(op) && op.record.sessionId === sessionId);
     if (queued) return { ...queued.record, transcript: [...queued.transcript] };
-    return selectCall(this.db, sessionId);
+    const stored = await selectCall(this.db, sessionId);
+    const webhook = stored && this.webhook ? await selectDeliveryStatus(this.db, sessionId) : undefined;
+    return stored && webhook ? { ...stored, webhook } : stored;
   }
 
   /** Finished calls in the store, newest first, paginated. */
@@ -216,11 +225,12 @@ export class CallRecorder implements CallRecordSink {
       if (this.storeDown) {
         const ops = this.queue.splice(0);
         if (ops.length === 0) return;
-        await this.toOutbox(ops);
+        await this.toOutbox(ops.map((op) => this.prepare(op)));
         continue;
       }
       const op = this.queue.shift();
       if (!op) return;
+      this.prepare(op);
       this.inFlight = op;
       try {
         this.applied(op, await this.persist(op), "stored");
@@ -234,8 +244,15 @@ export class CallRecorder implements CallRecordSink {
     }
   }
 
+  /** Builds a finished call's webhook body once, off the caller's turn; the same bytes go to the store or the outbox. */
+  private prepare(op: RecordOp): RecordOp {
+    if (this.webhook && isFinal(op) && op.webhook === undefined) op.webhook = this.webhook.body(op.record, op.transcript);
+    return op;
+  }
+
   private async persist(op: RecordOp): Promise<OpOutcome> {
-    const outcome = await withTimeout(applyOp(this.db, op), this.writeTimeoutMs, WRITE_TIMED_OUT, this.clock);
+    const context = { nowMs: this.clock.epochMs(), webhookBody: this.webhook?.body };
+    const outcome = await withTimeout(applyOp(this.db, op, context), this.writeTimeoutMs, WRITE_TIMED_OUT, this.clock);
     if (outcome === WRITE_TIMED_OUT) throw new WriteTimeout(this.writeTimeoutMs);
     return outcome;
   }
@@ -252,6 +269,7 @@ export class CallRecorder implements CallRecordSink {
       this.logger.warn("calls cut off by an earlier stop are recorded as interrupted", { count: interrupted.length, instance: this.owner.instance });
     }
     if (outcome.unreadable) this.logger.error("unreadable rows in the call journal: left in place", { count: outcome.unreadable });
+    if (outcome.webhooks) this.webhook?.queued();
   }
 
   private markStoreDown(err: unknown): void {

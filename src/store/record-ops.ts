@@ -3,6 +3,7 @@ import type { CallRecord, LiveRecord, TranscriptTurn } from "../call/call-record
 import type { SqlDatabase } from "./sql.ts";
 import { insertCallRecord, type TranscriptRow } from "./call-records-sql.ts";
 import { closeInterrupted, journalBegin, journalEnd, journalTurns, type InterruptedCall, type JournalOwner } from "./call-journal-sql.ts";
+import { insertDelivery } from "./webhook-deliveries.ts";
 
 /** A finished call. Lines without `kind` (written before the journal existed) are finished calls too. */
 export interface FinalOp {
@@ -47,6 +48,17 @@ export interface OpOutcome {
   interrupted?: InterruptedCall[];
   /** Journal rows that could not be read (left in place). */
   unreadable?: number;
+  /** Post-call webhook deliveries queued. */
+  webhooks?: number;
+}
+
+/** Builds a finished call's post-call webhook body (absent: no webhook configured). */
+export type WebhookBody = (record: CallRecord, transcript: readonly TranscriptTurn[]) => string;
+
+export interface ApplyContext {
+  /** Epoch ms now (when a webhook delivery is queued). */
+  nowMs: number;
+  webhookBody?: WebhookBody;
 }
 
 /** A session the op concerns, for logs. */
@@ -61,8 +73,12 @@ export function isFinal(op: RecordOp): op is FinalOp {
   return op.kind === undefined || op.kind === "final";
 }
 
-/** Applies one op to the store. Every op is idempotent: replaying it (from the outbox) changes nothing more. */
-export async function applyOp(db: SqlDatabase, op: RecordOp): Promise<OpOutcome> {
+/**
+ * Applies one op to the store. Every op is idempotent: replaying it (from the outbox) changes nothing
+ * more. A finished call's webhook delivery is queued before its record, so a stop in between cannot
+ * leave a stored call without its delivery; calls closed as interrupted get one too.
+ */
+export async function applyOp(db: SqlDatabase, op: RecordOp, { nowMs, webhookBody }: ApplyContext): Promise<OpOutcome> {
   switch (op.kind) {
     case "begin":
       await journalBegin(db, op.call, op, op.at);
@@ -72,12 +88,14 @@ export async function applyOp(db: SqlDatabase, op: RecordOp): Promise<OpOutcome>
       return {};
     case "close_interrupted": {
       const { closed, unreadable } = await closeInterrupted(db, op, op.at);
-      return { interrupted: closed, unreadable };
+      if (webhookBody) for (const call of closed) await insertDelivery(db, call.record.sessionId, webhookBody(call.record, call.transcript), nowMs);
+      return { interrupted: closed, unreadable, webhooks: webhookBody ? closed.length : 0 };
     }
     default: {
+      if (op.webhook !== undefined) await insertDelivery(db, op.record.sessionId, op.webhook, nowMs);
       const stored = await insertCallRecord(db, op.record, op.transcript);
       await journalEnd(db, op.record.sessionId);
-      return { stored };
+      return { stored, webhooks: op.webhook === undefined ? 0 : 1 };
     }
   }
 }

@@ -6,6 +6,7 @@ import { botsTable, didNumbers } from "./001-bots.ts";
 import { callRecordsMigration } from "./002-call-records.ts";
 import { outboundMigration } from "./003-outbound.ts";
 import { callJournalMigration } from "./004-call-journal.ts";
+import { webhookDeliveriesMigration } from "./005-webhook-deliveries.ts";
 
 export type { Migration } from "./migration.ts";
 
@@ -19,6 +20,7 @@ export const MIGRATIONS: Migration[] = [
   callRecordsMigration,
   outboundMigration,
   callJournalMigration,
+  webhookDeliveriesMigration,
 ];
 
 const LEDGER_SQL = {
