@@ -1,6 +1,29 @@
 /** The post-call webhook's JSON body, built once per call so every attempt sends the same bytes. */
-import type { CallRecord, TranscriptTurn } from "../call/call-record.ts";
 import { normalizePhoneNumber } from "../base/phone-number.ts";
+
+/** What the body needs of a finished call (a CallRecord has it); times are epoch ms. */
+export interface FinishedCall {
+  sessionId: string;
+  callId?: string;
+  did?: string;
+  endReason: string;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+  botId?: string;
+  agentId?: string;
+  conversationId?: string;
+  customerNumber?: string;
+  transferTo?: string;
+  /** A recording was kept (served at GET /calls/{id}/recording). */
+  recorded?: boolean;
+}
+
+/** One transcript line (a TranscriptTurn has it). */
+export interface TranscriptLine {
+  role: "user" | "agent";
+  text: string;
+}
 
 /** What a receiver gets after each call. Times are epoch milliseconds, as in GET /calls. */
 export interface PostCallPayload {
@@ -25,7 +48,7 @@ export interface PostCallPayload {
 const phone = (n: string | undefined) => (n === undefined ? null : (normalizePhoneNumber(n) ?? n));
 
 /** The payload of one finished call. `publicBaseUrl` (PUBLIC_BASE_URL) makes recording links absolute. */
-export function postCallPayload(record: CallRecord, transcript: readonly TranscriptTurn[], publicBaseUrl?: string): PostCallPayload {
+export function postCallPayload(record: FinishedCall, transcript: readonly TranscriptLine[], publicBaseUrl?: string): PostCallPayload {
   return {
     type: "call.ended",
     session_id: record.sessionId,
@@ -46,6 +69,6 @@ export function postCallPayload(record: CallRecord, transcript: readonly Transcr
 }
 
 /** The body bytes (as text) of one call's webhook. */
-export function postCallBody(record: CallRecord, transcript: readonly TranscriptTurn[], publicBaseUrl?: string): string {
+export function postCallBody(record: FinishedCall, transcript: readonly TranscriptLine[], publicBaseUrl?: string): string {
   return JSON.stringify(postCallPayload(record, transcript, publicBaseUrl));
 }
