@@ -6,6 +6,10 @@ import { openDatabases } from "./store/open-databases.ts";
 import { type Databases } from "./store/sql.ts";
 import { probeDatabases } from "./store/store-probe.ts";
 import { createBotResolver } from "./store/bot-resolver.ts";
+import { createStoreBreaker } from "./store/store-breaker.ts";
+import { createDeliveryQueue } from "./store/webhook-deliveries.ts";
+import { startWebhookDispatcher } from "./webhook/webhook-dispatcher.ts";
+import { postCallBody } from "./webhook/webhook-payload.ts";
 import { CallRecorder } from "./store/call-records.ts";
 import { createOutboundAttemptStore } from "./store/outbound-attempts.ts";
 import { createOutboundContextLookup } from "./outbound/context-lookup.ts";
@@ -71,11 +75,19 @@ export async function startService({ config: operatorConfig, logger }: { config:
 
   const dbs = await openDatabases(config, logger);
   void probeDatabases(dbs, logger);
-  const bots = createBotResolver({ dbs, config, logger });
-  const records = new CallRecorder({ db: dbs.cluster, outboxPath: config.database.outboxPath, logger });
+  const breaker = createStoreBreaker({ dbs, logger, probeTimeoutMs: config.database.botLookupTimeoutMs });
+  const bots = createBotResolver({ dbs, config, logger, breaker });
+  const webhook = config.webhook && startWebhookDispatcher({ queue: createDeliveryQueue(dbs.cluster), ...config.webhook, logger });
+  const records = new CallRecorder({
+    db: dbs.cluster,
+    outboxPath: config.database.outboxPath,
+    logger,
+    instanceId: config.instanceId,
+    webhook: webhook ? { body: (record, transcript) => postCallBody(record, transcript, config.publicBaseUrl), queued: () => webhook.wake() } : undefined,
+  });
   void records.start();
   const outboundStore = createOutboundAttemptStore(dbs.cluster);
-  const outbound = createOutboundContextLookup({ store: outboundStore, logger });
+  const outbound = createOutboundContextLookup({ store: outboundStore, logger, breaker, timeoutMs: config.database.botLookupTimeoutMs });
   const calls = new CallManager({ config, logger, bots, records, outbound });
 
   const gateway = await startGateway({
@@ -83,6 +95,7 @@ export async function startService({ config: operatorConfig, logger }: { config:
     logger,
     sockets: calls.socketHandler(),
     activeCalls: () => calls.activeCount,
+    components: { store: () => breaker.health() },
     routes: [adminRoutes({ config, logger, calls, records }), outboundRoutes({ config, logger, store: outboundStore })],
   });
 
@@ -98,7 +111,9 @@ export async function startService({ config: operatorConfig, logger }: { config:
     stop() {
       stopped ??= (async () => {
         await gateway.stop();
+        breaker.stop();
         await records.close();
+        await webhook?.stop();
         await dbs.close();
         await offlineAgent?.stop();
       })();

@@ -2,6 +2,7 @@
 import { SECRET_SETTINGS, settingsSchema, type LogLevel, type Settings } from "./schema.ts";
 import { parseCidrList, type Cidr } from "./cidr.ts";
 import { normalizePhoneNumber } from "../base/phone-number.ts";
+import { hostname } from "node:os";
 
 export type { LogLevel } from "./schema.ts";
 
@@ -84,6 +85,12 @@ export interface Config {
     outboxPath: string;
   };
   adminToken?: string;
+  /** INSTANCE_ID: names this gateway in shared stores (its journal of live calls); default hostname:PORT. */
+  instanceId: string;
+  /** Signed POST after each call; absent when POST_CALL_WEBHOOK_URL is unset. */
+  webhook?: { url: string; secret: string };
+  /** PUBLIC_BASE_URL without a trailing slash: how others reach this gateway's HTTP (recording links). */
+  publicBaseUrl?: string;
   log: { level: LogLevel; file: string; maxBytes: number; files: number };
 }
 
@@ -128,6 +135,9 @@ function crossChecks(s: Partial<Record<keyof Settings, unknown>>): string[] {
   }
   if ((s.BOT_DID_QUERY || s.BOT_CONFIG_QUERY) && !s.DATABASE_HOST) {
     problems.push("BOT_DID_QUERY and BOT_CONFIG_QUERY need DATABASE_HOST: custom queries run against MySQL only");
+  }
+  if (s.POST_CALL_WEBHOOK_URL && !s.POST_CALL_WEBHOOK_SECRET) {
+    problems.push("POST_CALL_WEBHOOK_SECRET is required when POST_CALL_WEBHOOK_URL is set: every delivery is signed with it (16+ characters, e.g. `openssl rand -hex 32`)");
   }
   return problems;
 }
@@ -214,6 +224,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       outboxPath: s.OUTBOX_PATH,
     },
     adminToken: s.ADMIN_TOKEN,
+    instanceId: s.INSTANCE_ID ?? `${hostname()}:${s.PORT}`,
+    webhook: s.POST_CALL_WEBHOOK_URL && s.POST_CALL_WEBHOOK_SECRET ? { url: s.POST_CALL_WEBHOOK_URL, secret: s.POST_CALL_WEBHOOK_SECRET } : undefined,
+    publicBaseUrl: s.PUBLIC_BASE_URL?.replace(/\/+$/, ""),
     log: { level: s.LOG_LEVEL, file: s.LOG_FILE, maxBytes: s.LOG_MAX_BYTES, files: s.LOG_FILES },
   };
   return deepFreeze(config);

@@ -10,6 +10,7 @@ export const SECRET_SETTINGS = new Set([
   "ADMIN_TOKEN",
   "MCUBE_AUTH_TOKEN",
   "MCUBE_API_TOKEN",
+  "POST_CALL_WEBHOOK_SECRET",
 ]);
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -113,6 +114,12 @@ export const settingsSchema = z.object({
   LOG_FILES: int(5, 1, 100),
   DRAIN_TIMEOUT_MS: int(600_000, 0, 86_400_000),
   OUTBOX_PATH: text().default("./data/outbox.jsonl"),
+  INSTANCE_ID: text().max(191, { error: "use at most 191 characters" }).optional(), // default hostname:PORT (config/index.ts)
+
+  // Post-call webhook
+  POST_CALL_WEBHOOK_URL: url(["http:", "https:"]).optional(),
+  POST_CALL_WEBHOOK_SECRET: token().optional(),
+  PUBLIC_BASE_URL: url(["http:", "https:"]).optional(),
 
   // Outbound calls
   MCUBE_API_URL: url(["http:", "https:"]).default("https://config.mcube.com/Restmcube-api"),

@@ -16,6 +16,9 @@ export interface GatewayStatus {
   activeCalls(): number;
 }
 
+/** Parts that report their state under `components` in /health without changing its status (store breaker, Redis…). */
+export type HealthComponents = Readonly<Record<string, () => unknown>>;
+
 /** Mounts a module's routes (admin API, webhooks) on the gateway's app. */
 export type RouteMount = (app: Hono<{ Bindings: Server<SocketData> }>) => void;
 
@@ -28,6 +31,7 @@ export interface AppOptions {
   sockets: SocketHandlerFactory;
   /** Further routes (admin API, metrics, webhooks), mounted before the 404 handler. */
   routes?: ReadonlyArray<RouteMount>;
+  components?: HealthComponents;
 }
 
 const upgradeRefusals = new Counter({
@@ -36,7 +40,7 @@ const upgradeRefusals = new Counter({
   labelNames: ["reason"],
 });
 
-export function createApp({ config, logger, version, status, performance, sockets, routes = [] }: AppOptions) {
+export function createApp({ config, logger, version, status, performance, sockets, routes = [], components = {} }: AppOptions) {
   const app = new Hono<{ Bindings: Server<SocketData> }>();
 
   app.get("/", (c) => c.json({ message: "Mcube Call Service Server is running!" }));
@@ -50,6 +54,7 @@ export function createApp({ config, logger, version, status, performance, socket
         version,
         uptime_seconds: Math.round((Date.now() - status.startedAt) / 1000),
         active_calls: status.activeCalls(),
+        ...(Object.keys(components).length > 0 ? { components: Object.fromEntries(Object.entries(components).map(([name, read]) => [name, read()])) } : {}),
       },
       status.draining ? 503 : 200,
     ),

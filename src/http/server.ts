@@ -13,6 +13,8 @@ export interface GatewayOptions {
   /** Carries each upgraded /ws socket (the call manager's handler factory). */
   sockets: SocketHandlerFactory;
   routes?: AppOptions["routes"];
+  /** Reported under `components` in /health (state only: never makes it unhealthy). */
+  components?: AppOptions["components"];
   /** Live-call count for /health (the call manager's). */
   activeCalls?: () => number;
 }
@@ -26,7 +28,7 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway({ config, logger, sockets, routes, activeCalls = () => 0 }: GatewayOptions): Promise<Gateway> {
+export async function startGateway({ config, logger, sockets, routes, components, activeCalls = () => 0 }: GatewayOptions): Promise<Gateway> {
   const status: GatewayStatus = { startedAt: Date.now(), draining: false, activeCalls };
   const performance = startPerformanceMonitor();
   const app = createApp({
@@ -37,6 +39,7 @@ export async function startGateway({ config, logger, sockets, routes, activeCall
     performance,
     sockets,
     routes,
+    components,
   });
 
   const server = Bun.serve<SocketData>({

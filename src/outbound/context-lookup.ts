@@ -2,25 +2,45 @@
 import type { OutboundCallContext, OutboundContextLookup } from "../call/call-record.ts";
 import type { Logger } from "../log/logger.ts";
 import type { OutboundAttempt, OutboundAttemptStore } from "../store/outbound-attempts.ts";
+import { LOOKUP_TIMED_OUT, type StoreBreaker } from "../store/store-breaker.ts";
+import { systemClock, type Clock } from "../base/clock.ts";
+import { withTimeout } from "../base/with-timeout.ts";
 
 function toContext(a: OutboundAttempt): OutboundCallContext {
   return { refid: a.refid, customerNumber: a.number, customerName: a.name, did: a.did, variables: { ...a.variables } };
 }
 
+export interface OutboundContextLookupOptions {
+  store: OutboundAttemptStore;
+  logger: Logger;
+  /** While open, every lookup answers "no campaign context" at once; a timeout or outage here opens it. */
+  breaker?: StoreBreaker;
+  /** Longest a lookup waits for the store (BOT_LOOKUP_TIMEOUT_MS); unbounded when absent. */
+  timeoutMs?: number;
+  clock?: Clock;
+}
+
 /**
  * Finds the attempt whose Mcube callid is `callId` (or, failing that, whose refid is `callId`).
- * A store failure is logged and answered with undefined: the call goes ahead without campaign variables.
+ * A store failure, a timeout or an open breaker is answered with undefined: the call goes ahead
+ * without campaign variables.
  */
-export function createOutboundContextLookup({ store, logger }: { store: OutboundAttemptStore; logger: Logger }): OutboundContextLookup {
+export function createOutboundContextLookup({ store, logger, breaker, timeoutMs, clock = systemClock }: OutboundContextLookupOptions): OutboundContextLookup {
+  const query = async (callId: string) => (await store.findByCallId(callId)) ?? (await store.findByRefid(callId));
   return {
     async find(callId) {
+      if (breaker?.shortCircuit("outbound")) return undefined;
+      const askedAt = breaker?.now();
       try {
-        const attempt = (await store.findByCallId(callId)) ?? (await store.findByRefid(callId));
-        return attempt ? toContext(attempt) : undefined;
+        const attempt = timeoutMs === undefined ? await query(callId) : await withTimeout(query(callId), timeoutMs, LOOKUP_TIMED_OUT, clock);
+        if (attempt !== LOOKUP_TIMED_OUT) return attempt ? toContext(attempt) : undefined;
+        logger.warn("outbound context lookup exceeded BOT_LOOKUP_TIMEOUT_MS; the call continues without campaign variables", { call_id: callId, timeout_ms: timeoutMs });
+        breaker?.failure("outbound", LOOKUP_TIMED_OUT, askedAt);
       } catch (err) {
         logger.warn("outbound context lookup failed; the call continues without campaign variables", { call_id: callId, err });
-        return undefined;
+        breaker?.failure("outbound", err, askedAt);
       }
+      return undefined;
     },
   };
 }

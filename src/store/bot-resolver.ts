@@ -8,8 +8,8 @@ import { createBotLookup, type BotLookup } from "./bot-lookup.ts";
 import { normalizePhoneNumber } from "../base/phone-number.ts";
 import { botCacheTotal } from "./store-metrics.ts";
 import { withTimeout } from "../base/with-timeout.ts";
-
-const TIMED_OUT = Symbol("timed out");
+import { systemClock, type Clock } from "../base/clock.ts";
+import { LOOKUP_TIMED_OUT, type StoreBreaker } from "./store-breaker.ts";
 
 /** DIDs remembered at most; the oldest is forgotten first. Real deployments have hundreds. */
 const MAX_CACHED_DIDS = 10_000;
@@ -43,6 +43,9 @@ export interface BotResolverOptions {
   logger: Logger;
   /** Replaces the SQL lookup (tests of the cache alone). */
   lookup?: BotLookup;
+  /** While it is open, lookups answer from the cache (stale or not) or the default agent without the store. */
+  breaker?: StoreBreaker;
+  clock?: Clock;
   now?: () => number;
 }
 
@@ -54,7 +57,15 @@ export interface BotResolverOptions {
  * const bots = createBotResolver({ dbs, config, logger });
  * const { bot, source } = await bots.resolve("+91 80 4000 1234");
  */
-export function createBotResolver({ dbs, config, logger, lookup = createBotLookup({ dbs, config }), now = Date.now }: BotResolverOptions): CachingBotResolver {
+export function createBotResolver({
+  dbs,
+  config,
+  logger,
+  lookup = createBotLookup({ dbs, config }),
+  breaker,
+  clock = systemClock,
+  now = () => clock.now(),
+}: BotResolverOptions): CachingBotResolver {
   const fallback = defaultBot(config);
   const { botCacheTtlMs: ttlMs, botLookupTimeoutMs: timeoutMs } = config.database;
   const cache = new Map<string, Entry>();
@@ -75,6 +86,7 @@ export function createBotResolver({ dbs, config, logger, lookup = createBotLooku
     const running = inFlight.get(did);
     if (running) return running;
     const started = now();
+    const startedForBreaker = breaker?.now();
     const promise = Promise.resolve()
       .then(() => lookup(did))
       .then((bot) => {
@@ -90,6 +102,7 @@ export function createBotResolver({ dbs, config, logger, lookup = createBotLooku
           fix: err instanceof HomebookError ? err.fix : undefined,
           duration_ms: now() - started,
         });
+        breaker?.failure("bot", err, startedForBreaker);
         throw err;
       })
       .finally(() => inFlight.delete(did));
@@ -100,6 +113,14 @@ export function createBotResolver({ dbs, config, logger, lookup = createBotLooku
   const answer = (entry: Entry, source: "cache" | "store" | "stale"): ResolvedBot =>
     entry.bot ? { bot: entry.bot, source } : { bot: fallback, source: source === "stale" ? "stale" : "default" };
 
+  /** The last known bot for `did` (stale), or the default agent for a DID never seen. */
+  const lastKnown = (did: string): ResolvedBot => {
+    const last = cache.get(did);
+    if (!last) return { bot: fallback, source: "default" };
+    count("stale", "stale");
+    return answer(last, "stale");
+  };
+
   return {
     async resolve(input) {
       const did = normalizePhoneNumber(input);
@@ -109,19 +130,19 @@ export function createBotResolver({ dbs, config, logger, lookup = createBotLooku
         count("hits", "hit");
         return answer(cached, "cache");
       }
+      if (breaker?.shortCircuit("bot")) return lastKnown(did);
       count("misses", "miss");
+      const askedAt = breaker?.now();
       try {
-        const result = await withTimeout(fetch(did), timeoutMs, TIMED_OUT);
-        if (result !== TIMED_OUT) return answer(result, "store");
+        const result = await withTimeout(fetch(did), timeoutMs, LOOKUP_TIMED_OUT, clock);
+        if (result !== LOOKUP_TIMED_OUT) return answer(result, "store");
         logger.warn("bot lookup exceeded BOT_LOOKUP_TIMEOUT_MS; answering without waiting", { did, timeout_ms: timeoutMs });
+        breaker?.failure("bot", LOOKUP_TIMED_OUT, askedAt);
       } catch {
         // logged once by fetch(), however many calls were waiting on it
       }
       count("errors", "error");
-      const last = cache.get(did);
-      if (!last) return { bot: fallback, source: "default" };
-      count("stale", "stale");
-      return answer(last, "stale");
+      return lastKnown(did);
     },
     stats: () => ({ ...counts }),
     invalidate(did) {

@@ -3,6 +3,7 @@ import { END_REASONS, type CallRecord, type EndReason, type TranscriptTurn } fro
 import { HomebookError } from "../base/errors.ts";
 import { normalizePhoneNumber } from "../base/phone-number.ts";
 import type { SqlDatabase } from "./sql.ts";
+import type { WebhookStatus } from "../webhook/delivery-queue.ts";
 
 /** Turns per INSERT statement (6 parameters each), well under both dialects' placeholder limits. */
 const TRANSCRIPT_ROWS_PER_STATEMENT = 200;
@@ -40,11 +41,11 @@ const MAX_CHARS: Partial<Record<keyof CallRecord, number>> = {
   conversationId: 128, customerNumber: 32, transferTo: 32, endReason: 32, errorDetail: 8000,
 };
 
-function insertIgnore(db: SqlDatabase): string {
+export function insertIgnore(db: SqlDatabase): string {
   return db.dialect === "mysql" ? "INSERT IGNORE INTO" : "INSERT OR IGNORE INTO";
 }
 
-function columnValue(record: CallRecord, field: keyof CallRecord): unknown {
+function columnValue(record: Partial<CallRecord>, field: keyof CallRecord): unknown {
   let value = record[field];
   if (value === undefined || value === null) return null;
   if (PHONE_FIELDS.has(field)) value = normalizePhoneNumber(String(value)) ?? String(value);
@@ -53,32 +54,67 @@ function columnValue(record: CallRecord, field: keyof CallRecord): unknown {
   return value;
 }
 
-/**
- * Writes one finished call and its transcript. Safe to repeat: rows that already exist are ignored.
- * The transcript goes first, so a record that is visible always has its whole transcript.
- */
-export async function insertCallRecord(db: SqlDatabase, record: CallRecord, transcript: readonly TranscriptTurn[]): Promise<void> {
-  const sessionId = columnValue(record, "sessionId");
-  for (let start = 0; start < transcript.length; start += TRANSCRIPT_ROWS_PER_STATEMENT) {
-    const turns = transcript.slice(start, start + TRANSCRIPT_ROWS_PER_STATEMENT);
+/** A session id as its column stores it. */
+export function sessionKey(sessionId: string): string {
+  return columnValue({ sessionId }, "sessionId") as string;
+}
+
+/** One transcript row: turn `seq` (0-based, in call order) of a session. */
+export interface TranscriptRow {
+  sessionId: string;
+  seq: number;
+  turn: TranscriptTurn;
+}
+
+/** Writes transcript rows, replacing any with the same (session, seq): a turn flushed live and corrected later ends as corrected. */
+export async function upsertTranscriptRows(db: SqlDatabase, rows: readonly TranscriptRow[]): Promise<void> {
+  const update =
+    db.dialect === "mysql"
+      ? "ON DUPLICATE KEY UPDATE role = VALUES(role), text = VALUES(text), offset_ms = VALUES(offset_ms), event_id = VALUES(event_id)"
+      : "ON CONFLICT (session_id, seq) DO UPDATE SET role = excluded.role, text = excluded.text, offset_ms = excluded.offset_ms, event_id = excluded.event_id";
+  for (let start = 0; start < rows.length; start += TRANSCRIPT_ROWS_PER_STATEMENT) {
+    const chunk = rows.slice(start, start + TRANSCRIPT_ROWS_PER_STATEMENT);
     const params: unknown[] = [];
-    turns.forEach((t, i) => params.push(sessionId, start + i, t.role, t.text, Math.max(0, Math.round(t.offsetMs)), t.eventId ?? null));
+    for (const { sessionId, seq, turn: t } of chunk) params.push(sessionKey(sessionId), seq, t.role, t.text, Math.max(0, Math.round(t.offsetMs)), t.eventId ?? null);
     await db.execute(
-      `${insertIgnore(db)} call_transcripts (session_id, seq, role, text, offset_ms, event_id) VALUES ${turns.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")}`,
+      `INSERT INTO call_transcripts (session_id, seq, role, text, offset_ms, event_id) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")} ${update}`,
       params,
     );
   }
+}
+
+/** Inserts the call_records row unless one exists; false when it did. */
+export async function insertRecordRow(db: SqlDatabase, record: CallRecord, recordedAt = Date.now()): Promise<boolean> {
   const columns = RECORD_COLUMNS.map(([column]) => column);
   const params = RECORD_COLUMNS.map(([, field]) => columnValue(record, field));
-  await db.execute(
+  const { affectedRows } = await db.execute(
     `${insertIgnore(db)} call_records (${columns.join(", ")}, recorded_at) VALUES (${columns.map(() => "?").join(", ")}, ?)`,
-    [...params, Date.now()],
+    [...params, recordedAt],
   );
+  return affectedRows > 0;
+}
+
+/**
+ * Writes one finished call and its transcript; returns false when the call was already stored (a
+ * replay: nothing is changed). A record left "interrupted" by a restart is replaced by the real one.
+ * The transcript goes first and replaces what the live journal flushed, so a record that is visible
+ * always has its whole, corrected transcript.
+ */
+export async function insertCallRecord(db: SqlDatabase, record: CallRecord, transcript: readonly TranscriptTurn[]): Promise<boolean> {
+  const sessionId = sessionKey(record.sessionId);
+  const [existing] = await db.query<{ end_reason: unknown }>("SELECT end_reason FROM call_records WHERE session_id = ?", [sessionId]);
+  if (existing && (existing.end_reason !== "interrupted" || record.endReason === "interrupted")) return false;
+  await upsertTranscriptRows(db, transcript.map((turn, seq) => ({ sessionId: record.sessionId, seq, turn })));
+  await db.execute("DELETE FROM call_transcripts WHERE session_id = ? AND seq >= ?", [sessionId, transcript.length]);
+  if (existing) await db.execute("DELETE FROM call_records WHERE session_id = ? AND end_reason = 'interrupted'", [sessionId]);
+  return insertRecordRow(db, record);
 }
 
 /** A finished call as the admin API returns it. */
 export interface StoredCall extends CallRecord {
   transcript?: TranscriptTurn[];
+  /** The post-call webhook's delivery, when one was queued. */
+  webhook?: WebhookStatus;
 }
 
 function rowToRecord(row: Record<string, unknown>): CallRecord {
@@ -91,23 +127,25 @@ function rowToRecord(row: Record<string, unknown>): CallRecord {
   return out as unknown as CallRecord;
 }
 
+/** A session's stored transcript turns, in order. */
+export async function selectTranscript(db: SqlDatabase, sessionId: string): Promise<TranscriptTurn[]> {
+  const turns = await db.query<{ role: string; text: string; offset_ms: unknown; event_id: unknown }>(
+    "SELECT role, text, offset_ms, event_id FROM call_transcripts WHERE session_id = ? ORDER BY seq",
+    [sessionKey(sessionId)],
+  );
+  return turns.map((t) => ({
+    role: t.role === "agent" ? "agent" : "user",
+    text: String(t.text),
+    offsetMs: Number(t.offset_ms),
+    ...(t.event_id === null || t.event_id === undefined ? {} : { eventId: Number(t.event_id) }),
+  }));
+}
+
 /** One finished call with its transcript, or undefined. */
 export async function selectCall(db: SqlDatabase, sessionId: string): Promise<StoredCall | undefined> {
   const rows = await db.query(`SELECT * FROM call_records WHERE session_id = ?`, [sessionId]);
   if (rows.length === 0) return undefined;
-  const turns = await db.query<{ role: string; text: string; offset_ms: unknown; event_id: unknown }>(
-    "SELECT role, text, offset_ms, event_id FROM call_transcripts WHERE session_id = ? ORDER BY seq",
-    [sessionId],
-  );
-  return {
-    ...rowToRecord(rows[0]!),
-    transcript: turns.map((t) => ({
-      role: t.role === "agent" ? "agent" : "user",
-      text: String(t.text),
-      offsetMs: Number(t.offset_ms),
-      ...(t.event_id === null || t.event_id === undefined ? {} : { eventId: Number(t.event_id) }),
-    })),
-  };
+  return { ...rowToRecord(rows[0]!), transcript: await selectTranscript(db, sessionId) };
 }
 
 export interface CallListFilter {

@@ -1,5 +1,5 @@
 /** Append-only JSON-lines outbox: each append is fsynced, so what it accepted survives a crash. */
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, write, writeSync } from "node:fs";
 import { dirname } from "node:path";
 
 /** What a read of the outbox found: parsed entries, lines that are not JSON, and where the read stopped. */
@@ -13,6 +13,8 @@ export interface OutboxSnapshot<T> {
 
 export class Outbox<T> {
   private fd: number | undefined;
+  /** Queued file work (appendAsync, replaceHeadAsync) runs one piece at a time, in order. */
+  private chain: Promise<void> = Promise.resolve();
 
   /** `path` is created on first append; `rejectedPath` receives unreadable lines. */
   constructor(readonly path: string, readonly rejectedPath = `${path}.unreadable`) {}
@@ -22,6 +24,27 @@ export class Outbox<T> {
     if (values.length === 0) return;
     const text = values.map((v) => `${JSON.stringify(v)}\n`).join("");
     appendDurably(this.descriptor(), text);
+  }
+
+  /**
+   * Like append(), without blocking the event loop: written and fsynced on the I/O thread pool, in
+   * order with every other queued append and head replacement. Rejects when the disk refuses.
+   */
+  appendAsync(values: readonly T[]): Promise<void> {
+    if (values.length === 0) return Promise.resolve();
+    const bytes = Buffer.from(values.map((v) => `${JSON.stringify(v)}\n`).join(""));
+    return this.queued(() => appendDurablyAsync(this.descriptor(), bytes));
+  }
+
+  /** replaceHead(), queued behind appends in flight so none of them is lost by the rename. */
+  replaceHeadAsync(endOffset: number, keptLines: readonly string[], unreadable: readonly string[] = []): Promise<void> {
+    return this.queued(async () => this.replaceHead(endOffset, keptLines, unreadable));
+  }
+
+  private queued(work: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(work);
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   /** Reads every complete line (a trailing partial line is left for the next read). */
@@ -90,6 +113,14 @@ export class Outbox<T> {
     }
     return this.fd;
   }
+}
+
+async function appendDurablyAsync(fd: number, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) {
+    written += await new Promise<number>((resolve, reject) => write(fd, bytes, written, bytes.length - written, null, (err, n) => (err ? reject(err) : resolve(n))));
+  }
+  await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 function appendDurably(fd: number, data: string | Uint8Array): void {

@@ -24,3 +24,16 @@ export function isMissingSchemaError(err: unknown): boolean {
 export function sqlTimestamp(date = new Date()): string {
   return date.toISOString().slice(0, 19).replace("T", " ");
 }
+
+/** SQLite errors that mean the file cannot be used right now (locked, unreadable, disk full), not a bad statement. */
+const SQLITE_OUTAGE = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|NOMEM)/;
+
+/**
+ * True when the store itself failed (unreachable, refused, hung, locked), as opposed to a bad row or
+ * statement: what a circuit breaker should count. MySQL connection errors arrive as store_unavailable.
+ */
+export function isStoreOutageError(err: unknown): boolean {
+  const e = err as { code?: unknown } | undefined;
+  const code = String(e?.code ?? "");
+  return code === "store_unavailable" || SQLITE_OUTAGE.test(code);
+}

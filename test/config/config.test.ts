@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigError, loadConfig, describeSettings } from "../../src/config/index.ts";
 import { parseCidrList, ipAllowed } from "../../src/config/cidr.ts";
+import { hostname } from "node:os";
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -172,5 +173,24 @@ describe("CIDR allow-list", () => {
   test("bad entries are reported", () => {
     expect(parseCidrList("1.2.3.4/40,::1,bogus").invalid).toEqual(["1.2.3.4/40", "bogus"]);
     expect(parseCidrList("").ok).toBe(false);
+  });
+});
+
+describe("post-call webhook and instance settings", () => {
+  test("INSTANCE_ID defaults to hostname:PORT; the webhook needs its secret; PUBLIC_BASE_URL loses its trailing slash", () => {
+    expect(loadConfig({ PORT: "7911" }).instanceId).toBe(`${hostname()}:7911`);
+    expect(loadConfig({ INSTANCE_ID: "gw-east-1" }).instanceId).toBe("gw-east-1");
+    expect(loadConfig({}).webhook).toBeUndefined();
+    const c = loadConfig({ POST_CALL_WEBHOOK_URL: "https://crm.example.com/hook", POST_CALL_WEBHOOK_SECRET: "whsec-0123456789abcdef", PUBLIC_BASE_URL: "https://bot.example.com/" });
+    expect(c.webhook).toEqual({ url: "https://crm.example.com/hook", secret: "whsec-0123456789abcdef" });
+    expect(c.publicBaseUrl).toBe("https://bot.example.com");
+  });
+
+  test("a URL without a secret, a short secret and bad URLs are listed together, the secret never shown", () => {
+    expect(problemsOf({ POST_CALL_WEBHOOK_URL: "https://crm.example.com/hook" })).toEqual([expect.stringContaining("POST_CALL_WEBHOOK_SECRET is required when POST_CALL_WEBHOOK_URL is set")]);
+    const problems = problemsOf({ POST_CALL_WEBHOOK_URL: "crm.example.com", POST_CALL_WEBHOOK_SECRET: "short-secret", PUBLIC_BASE_URL: "ws://bot" });
+    expect(problems.map((p) => p.split(":")[0])).toEqual(["POST_CALL_WEBHOOK_URL", "POST_CALL_WEBHOOK_SECRET", "PUBLIC_BASE_URL"]);
+    expect(problems.join("\n")).not.toContain("short-secret");
+    expect(describeSettings({ POST_CALL_WEBHOOK_SECRET: "whsec-0123456789abcdef" }).POST_CALL_WEBHOOK_SECRET).toBe("set");
   });
 });

@@ -64,14 +64,22 @@ export async function dropMysqlDatabases(...names: string[]): Promise<void> {
   }
 }
 
-/** A loopback TCP proxy to MariaDB that a test can cut (outage) and restore on the same port. */
+/**
+ * A loopback TCP proxy to MariaDB that a test can cut (outage: connections refused) and restore on the
+ * same port, or hang (connections accepted, nothing answered either way) and heal. It counts what
+ * clients sent, so a test can tell that nothing reached the store.
+ */
 export class StoreProxy {
   private listener: TCPSocketListener<{ peer?: Socket<unknown>; pending: Uint8Array[] }> | undefined;
   private readonly sockets = new Set<Socket<unknown>>();
+  private hung = false;
   port = 0;
+  /** Connections accepted and bytes received from clients, hung or not. */
+  readonly seen = { connections: 0, bytes: 0 };
 
   async start(): Promise<void> {
     const sockets = this.sockets;
+    const proxy = this;
     this.listener = Bun.listen<{ peer?: Socket<unknown>; pending: Uint8Array[] }>({
       hostname: "127.0.0.1",
       port: this.port,
@@ -79,6 +87,8 @@ export class StoreProxy {
         open(client) {
           client.data = { pending: [] };
           sockets.add(client as Socket<unknown>);
+          proxy.seen.connections++;
+          if (proxy.hung) return;
           void Bun.connect({
             hostname: "127.0.0.1",
             port: MARIADB_PORT,
@@ -88,13 +98,15 @@ export class StoreProxy {
                 client.data.peer = server as Socket<unknown>;
                 for (const chunk of client.data.pending.splice(0)) server.write(chunk);
               },
-              data: (_server, chunk) => void client.write(chunk),
+              data: (_server, chunk) => void (proxy.hung ? undefined : client.write(chunk)),
               close: () => void client.end(),
               error: () => void client.end(),
             },
           }).catch(() => void client.end());
         },
         data(client, chunk) {
+          proxy.seen.bytes += chunk.byteLength;
+          if (proxy.hung) return;
           if (client.data.peer) client.data.peer.write(chunk);
           else client.data.pending.push(new Uint8Array(chunk));
         },
@@ -111,6 +123,21 @@ export class StoreProxy {
   cut(): void {
     this.listener?.stop(true);
     this.listener = undefined;
+    this.dropAll();
+  }
+
+  /** From now on connections are accepted and kept open, and nothing is forwarded either way: a hung store. */
+  hang(): void {
+    this.hung = true;
+  }
+
+  /** Forwards again; the connections that hung are closed, as a restarted server would. */
+  heal(): void {
+    this.hung = false;
+    this.dropAll();
+  }
+
+  private dropAll(): void {
     for (const s of this.sockets) s.terminate();
     this.sockets.clear();
   }

@@ -1,15 +1,9 @@
 /** `homebook serve` as a real process: SIGTERM drains live calls, the timeout transfers, a second signal exits at once. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { startFakeAgentServer, type FakeAgentServer } from "../../src/sim/fake-agent-server.ts";
-import { startMcubeCall } from "../../src/sim/mcube-call.ts";
-import { tempDir } from "../helpers/env.ts";
 import { until } from "./helpers.ts";
-
-const MAIN = resolve(import.meta.dir, "../../src/main.ts");
-const CUSTOMER = "9876543210";
+import { CUSTOMER, exitedWithin, serve as serveProcess } from "./serve-process.ts";
 
 let agent: FakeAgentServer;
 beforeAll(async () => {
@@ -19,54 +13,9 @@ afterAll(async () => {
   await agent.stop();
 });
 
-function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
-
-/** Starts `homebook serve` with its files in `dir` (a fresh one unless given: pass one to restart). */
-async function serve(env: Record<string, string>, dir = tempDir("homebook-serve-")) {
-  const port = freePort();
-  const files = { log: join(dir, "voicebot.log"), db: join(dir, "homebook.db"), outbox: join(dir, "outbox.jsonl") };
-  const proc = Bun.spawn([process.execPath, MAIN, "serve"], {
-    cwd: dir,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      LOG_FILE: files.log,
-      HOMEBOOK_DB_PATH: files.db,
-      OUTBOX_PATH: files.outbox,
-      ELEVENLABS_BASE_URL: agent.baseUrl,
-      ELEVENLABS_AGENT_ID: "agent_ops",
-      ...env,
-    },
-    stdout: "ignore",
-    stderr: "ignore",
-  });
-  const base = `http://127.0.0.1:${port}`;
-  await until(() => fetch(`${base}/health`).then((r) => r.status === 200, () => false), 10_000, "serve to answer /health");
-  const call = (sessionId: string) =>
-    startMcubeCall({ url: `ws://127.0.0.1:${port}/ws/${sessionId}`, callId: `call-${sessionId}`, upgradeHeaders: { "X-DID": "8040001234", "X-CustNumber": CUSTOMER } });
-  /** One row from the SQLite store the process writes (read-only, while it runs or after it exited). */
-  const row = <T>(sql: string, sessionId: string): T | null => {
-    const db = new Database(files.db, { readonly: true });
-    try {
-      return db.query(sql).get(sessionId) as T | null;
-    } finally {
-      db.close();
-    }
-  };
-  const record = (sessionId: string) =>
-    row<{ end_reason: string; transfer_to: string | null }>("SELECT end_reason, transfer_to FROM call_records WHERE session_id = ?", sessionId);
-  const count = (sessionId: string) => row<{ n: number }>("SELECT COUNT(*) AS n FROM call_records WHERE session_id = ?", sessionId)!.n;
-  return { proc, base, dir, files, call, record, count };
-}
-
-async function exitedWithin(proc: { exited: Promise<number> }, ms: number): Promise<number | "running"> {
-  return Promise.race([proc.exited, Bun.sleep(ms).then(() => "running" as const)]);
+/** `homebook serve` on the fake agent, with its files in `dir` (pass one to restart). */
+function serve(env: Record<string, string>, dir?: string) {
+  return serveProcess({ ELEVENLABS_BASE_URL: agent.baseUrl, ELEVENLABS_AGENT_ID: "agent_ops", ...env }, dir);
 }
 
 describe("homebook serve drain", () => {

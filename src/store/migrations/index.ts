@@ -5,6 +5,8 @@ import type { Migration } from "./migration.ts";
 import { botsTable, didNumbers } from "./001-bots.ts";
 import { callRecordsMigration } from "./002-call-records.ts";
 import { outboundMigration } from "./003-outbound.ts";
+import { callJournalMigration } from "./004-call-journal.ts";
+import { webhookDeliveriesMigration } from "./005-webhook-deliveries.ts";
 
 export type { Migration } from "./migration.ts";
 
@@ -17,6 +19,8 @@ export const MIGRATIONS: Migration[] = [
   botsTable,
   callRecordsMigration,
   outboundMigration,
+  callJournalMigration,
+  webhookDeliveriesMigration,
 ];
 
 const LEDGER_SQL = {
