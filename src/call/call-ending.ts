@@ -28,8 +28,8 @@ export interface CallEndingOptions {
   clock: Clock;
   timers: OwnedTimers;
   log(): Logger;
-  turns: Turns;
-  playout(): Playout | undefined;
+  /** The call's audio, once Mcube's start named its format. */
+  media(): { turns: Turns; playout: Playout } | undefined;
   /** True once the agent conversation is closed (nothing more will be said). */
   agentGone(): boolean;
   lastAudioAtMs(): number;
@@ -82,7 +82,7 @@ export class CallEnding {
   }
 
   private async drain(extraMs: number, capMs: number): Promise<void> {
-    const playout = this.options.playout();
+    const playout = this.options.media()?.playout;
     if (!playout) return;
     const result = await playout.drain(extraMs, capMs);
     if (result === "timeout") this.options.log().warn("playout not confirmed in time; continuing", { queued_ms: Math.round(playout.queuedMs) });
@@ -95,7 +95,9 @@ export class CallEnding {
    * SETTLE_QUIET_MS without agent audio and no turn under way.
    */
   private settle(plan: Exclude<EndPlan, { kind: "fallback" }>): Promise<void> {
-    const { clock, turns } = this.options;
+    const { clock } = this.options;
+    const turns = this.options.media()?.turns;
+    if (!turns) return Promise.resolve();
     const requestedAtMs = clock.now();
     const turnAtRequest = turns.speaking ? turns.currentTurnId : undefined;
     const waitForGoodbye = plan.kind === "end" && plan.source === "system_tool";

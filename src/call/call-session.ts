@@ -1,21 +1,20 @@
 /**
  * One Mcube call bridged to an agent conversation: the call's state machine. Events from the two legs
- * and the call's timers come in here; every state change goes through `transition` (call-state.ts).
+ * and the call's timers come in here; every state change goes through `transition` (call-state.ts);
+ * the audio itself moves through the media bridge.
  */
 import type { ServerWebSocket } from "bun";
 import type { AgentEvent, AgentLeg, AgentListener } from "../agent/agent-leg.ts";
 import { classifyClose } from "../agent/agent-errors.ts";
 import type { AgentConnector } from "../agent/elevenlabs-client.ts";
 import type { InitiationFrame } from "../agent/elevenlabs-protocol.ts";
-import { agentAudioFormat, type AudioFormat } from "../audio/audio-format.ts";
-import type { AgentAudioFormat } from "../audio/agent-format.ts";
-import { createTranscoder, type Transcoder } from "../audio/transcoder.ts";
+import type { AudioFormat } from "../audio/audio-format.ts";
 import type { Clock } from "../base/clock.ts";
 import { HomebookError } from "../base/errors.ts";
 import { normalizePhoneNumber } from "../base/phone-number.ts";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
-import { contextSources, extractCallContext, type CallContext } from "../telephony/call-context.ts";
+import { contextSources, extractCallContext } from "../telephony/call-context.ts";
 import { McubeLeg, type McubeEvent, type McubeListener } from "../telephony/mcube-leg.ts";
 import type { StartFrame } from "../telephony/mcube-protocol.ts";
 import type { SocketData, SocketHandler, UpgradeRequest } from "../telephony/mcube-socket.ts";
@@ -23,19 +22,15 @@ import { AgentLiveness, agentSilentError } from "./agent-liveness.ts";
 import { AgentSetup } from "./agent-setup.ts";
 import { clientToolOutcome, systemToolIntent, type ToolIntent } from "./agent-tools.ts";
 import type { Bot, BotResolver } from "./bot.ts";
-import { CallEnding, hangupReason } from "./call-ending.ts";
-import { agentReconnects, callErrors, callsEnded, firstAgentAudio, hot, ignoredFrames, sendStalls } from "./call-metrics.ts";
-import type { CallRecord, CallRecordSink, EndReason, LiveCall, LiveRecord, OutboundContextLookup } from "./call-record.ts";
+import { CallEnding, hangupReason, type EndingStep } from "./call-ending.ts";
+import { CallFacts } from "./call-facts.ts";
+import { agentReconnects, callErrors, callsEnded, hot, ignoredFrames, sendStalls } from "./call-metrics.ts";
+import type { CallRecordSink, EndReason, LiveCall, LiveRecord, OutboundContextLookup } from "./call-record.ts";
 import { agentOf, describeState, transition, type CallState, type EndPlan } from "./call-state.ts";
-import { CallTimeline } from "./call-timeline.ts";
 import { conversationInitiation, reconnectInitiation, transcriptContext } from "./conversation-start.ts";
+import { MediaBridge } from "./media-bridge.ts";
 import { OwnedTimers } from "./owned-timers.ts";
-import { Playout } from "./playout.ts";
-import type { AgentSlots, CallRecording, Recordings, ReleaseSlot } from "./ports.ts";
-import { CallRecordingTap } from "./recording-tap.ts";
-import { TranscriptLog } from "./transcript-log.ts";
-import { Turns } from "./turns.ts";
-import { Uplink } from "./uplink.ts";
+import type { AgentSlots, Recordings, ReleaseSlot } from "./ports.ts";
 
 export interface CallSessionDeps {
   config: Config;
@@ -66,64 +61,40 @@ export interface SessionDebugState {
   uplinkBufferedMs: number;
 }
 
-/** Smoothing of the per-call added-latency means the console shows (the last ~50 frames weigh most). */
-const LATENCY_SMOOTHING = 0.04;
-
 export class CallSession implements SocketHandler, McubeListener {
   readonly sessionId: string;
   log: Logger;
   private state: CallState = { name: "awaiting_start" };
-  private readonly deps: CallSessionDeps;
-  private readonly clock: Clock;
   private readonly config: Config;
+  private readonly clock: Clock;
   private readonly timers: OwnedTimers;
   private readonly abort = new AbortController();
+  private readonly facts: CallFacts;
   private readonly setup: AgentSetup;
-  private readonly turns: Turns;
   private readonly liveness: AgentLiveness;
-  private readonly transcript: TranscriptLog;
-  private readonly timeline: CallTimeline;
   private readonly ending: CallEnding;
-  private readonly startedAt: number;
   private mcube: McubeLeg | undefined;
-  private playout: Playout | undefined;
-  private uplink: Uplink | undefined;
-  private downlink: Transcoder | undefined;
-  private recording: CallRecordingTap | undefined;
-  private context: CallContext;
-  private callId: string | undefined;
-  private streamId: string | undefined;
-  private bot: Bot | undefined;
+  private media: MediaBridge | undefined;
   private init: InitiationFrame | undefined;
   private releaseSlot: ReleaseSlot | undefined;
-  private conversationIds: string[] = [];
-  private reconnects = 0;
   private maxDurationSeen = false;
-  private agentConnectedAt: number | undefined;
-  private firstAgentAudioAt: number | undefined;
-  private errorDetail: string | undefined;
-  private transferTo: string | undefined;
   private readonly ignoredKinds = new Set<string>();
-  private uplinkLatencyMs = 0;
-  private downlinkLatencyMs = 0;
+  private resolveStarted!: () => void;
+  private readonly started = new Promise<void>((resolve) => (this.resolveStarted = resolve));
 
-  constructor(deps: CallSessionDeps, private readonly request: UpgradeRequest) {
-    this.deps = deps;
-    this.clock = deps.clock;
+  constructor(
+    private readonly deps: CallSessionDeps,
+    private readonly request: UpgradeRequest,
+  ) {
     this.config = deps.config;
+    this.clock = deps.clock;
     this.sessionId = request.sessionId;
     this.log = deps.logger.child({ session_id: this.sessionId });
-    this.startedAt = this.clock.epochMs();
     this.timers = new OwnedTimers(this.clock);
-    this.timeline = new CallTimeline(() => this.clock.now(), this.clock.now());
-    this.transcript = new TranscriptLog(this.startedAt);
-    this.context = extractCallContext(contextSources(request.headers, undefined));
-    this.setup = new AgentSetup(
-      { bots: deps.bots, slots: deps.slots, connector: deps.connector, outbound: deps.outbound, clock: this.clock, lookupTimeoutMs: this.config.database.botLookupTimeoutMs },
-      this.abort.signal,
-      this.log,
-    );
-    this.turns = new Turns({ clock: this.clock, onTurnEnd: (eventId) => this.onTurnEnd(eventId) });
+    this.facts = new CallFacts(this.sessionId, this.clock, deps.instanceId);
+    this.facts.context = extractCallContext(contextSources(request.headers, undefined));
+    const { bots, slots, connector, outbound } = deps;
+    this.setup = new AgentSetup({ bots, slots, connector, outbound, clock: this.clock, lookupTimeoutMs: this.config.database.botLookupTimeoutMs }, this.abort.signal, this.log);
     this.liveness = new AgentLiveness({
       timers: this.timers,
       clock: this.clock,
@@ -135,18 +106,14 @@ export class CallSession implements SocketHandler, McubeListener {
       clock: this.clock,
       timers: this.timers,
       log: () => this.log,
-      turns: this.turns,
-      playout: () => this.playout,
-      agentGone: () => agentOf(this.state) === undefined || !agentOf(this.state)!.isOpen,
-      lastAudioAtMs: () => this.playout?.lastSentAtMs ?? Number.NEGATIVE_INFINITY,
+      media: () => this.media,
+      agentGone: () => !agentOf(this.state)?.isOpen,
+      lastAudioAtMs: () => this.media?.playout.lastSentAtMs ?? Number.NEGATIVE_INFINITY,
       whenStarted: () => this.started,
     });
   }
 
-  private resolveStarted!: () => void;
-  private readonly started = new Promise<void>((resolve) => (this.resolveStarted = resolve));
-
-  // ---- Mcube socket ---------------------------------------------------------------------------
+  // ---- Mcube -----------------------------------------------------------------------------------
 
   open(ws: ServerWebSocket<SocketData>): void {
     const { mcube } = this.config;
@@ -159,7 +126,7 @@ export class CallSession implements SocketHandler, McubeListener {
       stallTimeoutMs: mcube.sendStallTimeoutMs,
     });
     this.mcube.listen(this);
-    this.log.info("call opened", { remote: this.request.remoteAddress, early_agent_start: this.context.did !== undefined });
+    this.log.info("call opened", { remote: this.request.remoteAddress, early_agent_start: this.facts.context.did !== undefined });
     this.timers.after(mcube.startTimeoutMs, () => {
       if (this.state.name !== "awaiting_start") return;
       this.log.warn("no start frame in time; closing", { timeout_ms: mcube.startTimeoutMs });
@@ -167,7 +134,7 @@ export class CallSession implements SocketHandler, McubeListener {
       this.finish("start_timeout");
     });
     // The DID is already known: find the bot and warm its signed URL while Mcube sends start.
-    if (this.context.did !== undefined) this.setup.prepare(this.context.did);
+    if (this.facts.context.did !== undefined) this.setup.prepare(this.facts.context.did);
   }
 
   message(_ws: ServerWebSocket<SocketData>, data: string | Buffer): void {
@@ -186,16 +153,11 @@ export class CallSession implements SocketHandler, McubeListener {
     this.mcube?.drained();
   }
 
-  /** One caller frame in the call's format. */
+  /** One caller frame in the call's format (McubeListener). */
   audio(bytes: Uint8Array, receivedAtMs: number): void {
     hot.callerFramesIn.inc();
     hot.callerBytesIn.inc(bytes.length);
-    this.recording?.caller(bytes);
-    if (!this.uplink?.audio(bytes)) return;
-    const addedMs = this.clock.now() - receivedAtMs;
-    hot.agentFramesOut.inc();
-    hot.uplinkLatency.observe(addedMs);
-    this.uplinkLatencyMs += (addedMs - this.uplinkLatencyMs) * LATENCY_SMOOTHING;
+    this.media?.callerAudio(bytes, receivedAtMs);
   }
 
   event(event: McubeEvent): void {
@@ -204,9 +166,9 @@ export class CallSession implements SocketHandler, McubeListener {
         return this.onStart(event.frame, event.format);
       case "dtmf":
         this.log.debug("caller pressed a key", { digit: event.digit });
-        return this.uplink?.dtmf(event.digit);
+        return this.media?.dtmf(event.digit);
       case "played":
-        return this.playout?.played(event.name);
+        return this.media?.playout.played(event.name);
       case "cleared":
         return;
       case "stop":
@@ -225,15 +187,16 @@ export class CallSession implements SocketHandler, McubeListener {
   private onStart(frame: StartFrame, format: AudioFormat | { unsupported: string }): void {
     const state = this.state;
     if (state.name !== "awaiting_start") return this.noteIgnored("mcube", `start_while_${state.name}`);
-    this.callId = frame.start.callId;
-    this.streamId = frame.start.streamId;
-    this.log = this.deps.logger.child({ session_id: this.sessionId, call_id: this.callId });
-    this.context = extractCallContext(contextSources(this.request.headers, frame));
-    this.timeline.startAt(this.clock.now());
-    this.timeline.add("start");
-    this.log.info("call started", { stream_id: this.streamId, did: this.context.did, customer_number: this.context.customerNumber, business_id: this.context.businessId });
+    const facts = this.facts;
+    facts.callId = frame.start.callId;
+    facts.streamId = frame.start.streamId;
+    facts.context = extractCallContext(contextSources(this.request.headers, frame));
+    facts.timeline.startAt(this.clock.now());
+    facts.timeline.add("start");
+    this.log = this.deps.logger.child({ session_id: this.sessionId, call_id: facts.callId });
+    this.log.info("call started", { stream_id: facts.streamId, did: facts.context.did, customer_number: facts.context.customerNumber, business_id: facts.context.businessId });
     this.resolveStarted();
-    this.deps.records?.begin?.(this.liveFields());
+    this.deps.records?.begin?.(this.liveRecord());
     if ("unsupported" in format) {
       this.log.error("mcube sent a media format Homebook cannot serve; transferring the caller", { media_format: format.unsupported });
       const error = new HomebookError("upstream_protocol", `Mcube media format ${format.unsupported} is not served`, {
@@ -242,27 +205,23 @@ export class CallSession implements SocketHandler, McubeListener {
       this.recordError(error);
       return this.endWith(this.fallbackPlan(error));
     }
-    const mcube = this.mcube!;
-    this.uplink = new Uplink({ bytesPerMs: mcube.bytesPerMs, dtmfTemplate: this.config.mcube.dtmfMessageTemplate });
-    this.playout = new Playout({
-      sink: mcube,
+    this.media = new MediaBridge({
+      mcube: this.mcube!,
+      format,
       clock: this.clock,
-      bytesPerMs: mcube.bytesPerMs,
-      maxPieceMs: this.config.mcube.playChunkMs,
-      onSent: (bytes) => {
-        hot.playFramesOut.inc();
-        hot.playBytesOut.inc(bytes.length);
-        this.recording?.sent(bytes);
-      },
-      onCleared: () => this.recording?.cleared(),
+      facts,
+      playChunkMs: this.config.mcube.playChunkMs,
+      dtmfTemplate: this.config.mcube.dtmfMessageTemplate,
+      onTurnEnd: () => this.ending.turnEnded(),
+      onAgentAudio: () => this.ending.wake(),
     });
     this.state = transition(state, { name: "connecting" });
     this.changed("start");
     this.setup
       .connect({
-        did: this.context.did,
-        callId: this.callId,
-        init: (bot, outbound) => conversationInitiation({ bot, context: this.context, sessionId: this.sessionId, callId: this.callId, streamId: this.streamId, outbound }),
+        did: facts.context.did,
+        callId: facts.callId,
+        init: (bot, outbound) => conversationInitiation({ bot, context: facts.context, sessionId: this.sessionId, callId: facts.callId, streamId: facts.streamId, outbound }),
         onBot: (bot) => this.onBot(bot),
         onSlot: (release) => (this.state.name === "closed" ? release() : (this.releaseSlot = release)),
       })
@@ -276,42 +235,40 @@ export class CallSession implements SocketHandler, McubeListener {
   }
 
   private onBot(bot: Bot): void {
-    this.bot = bot;
+    this.facts.bot = bot;
+    if (this.state.name === "closed") return;
     const recording = this.deps.recordings?.open(this.sessionId, bot.recording);
-    if (recording && this.mcube?.format && this.state.name !== "closed") this.recording = new CallRecordingTap(recording, this.mcube.format, () => this.sinceStartMs());
+    if (recording) this.media?.record(recording);
   }
 
   // ---- agent -----------------------------------------------------------------------------------
 
   private onAgentReady(agent: AgentLeg): void {
     const state = this.state;
-    if (state.name !== "connecting" && state.name !== "reconnecting") {
-      agent.close(1000, "caller left");
-      return;
-    }
+    if (state.name !== "connecting" && state.name !== "reconnecting") return agent.close(1000, "caller left");
     const { conversationId, inputFormat, outputFormat } = agent.metadata;
-    this.conversationIds.push(conversationId);
-    this.agentConnectedAt ??= this.clock.epochMs();
-    const callFormat = this.mcube!.format!;
-    this.downlink = createTranscoder(agentAudioFormat(outputFormat as AgentAudioFormat), callFormat);
-    const uplink = createTranscoder(callFormat, agentAudioFormat(inputFormat as AgentAudioFormat));
+    this.facts.conversationIds.push(conversationId);
+    this.facts.agentConnectedAt ??= this.clock.epochMs();
     this.state = transition(state, { name: "live", agent });
-    this.log.info(state.name === "reconnecting" ? "agent conversation reopened" : "agent conversation started", {
+    const reopened = state.name === "reconnecting";
+    agent.listen(this.agentListener(agent));
+    const passthrough = this.media!.attach(agent, inputFormat, outputFormat);
+    this.log.info(reopened ? "agent conversation reopened" : "agent conversation started", {
       conversation_id: conversationId,
       agent_id: agent.agentId,
       input_format: inputFormat,
       output_format: outputFormat,
-      passthrough: this.downlink.passthrough && uplink.passthrough,
+      passthrough,
     });
-    if (state.name === "reconnecting") {
+    if (reopened) {
       agentReconnects.inc({ outcome: "ok" });
-      const context = transcriptContext(this.transcript.turns);
+      const context = transcriptContext(this.facts.transcript.turns);
       if (context) agent.contextualUpdate(context);
     }
-    this.timeline.add("agent_connected", state.name === "reconnecting" ? `conversation ${this.conversationIds.length}` : undefined);
-    agent.listen(this.agentListener(agent));
-    this.uplink!.attach(agent, uplink);
+    this.facts.timeline.add("agent_connected", reopened ? `conversation ${this.facts.conversationIds.length}` : undefined);
     this.liveness.watch(agent);
+    // The journal learns the bot and the conversation: a crash from here on leaves them in the history.
+    this.deps.records?.begin?.(this.liveRecord());
     this.changed("live");
   }
 
@@ -328,7 +285,10 @@ export class CallSession implements SocketHandler, McubeListener {
     const current = () => agentOf(this.state) === agent;
     return {
       audio: (bytes, eventId, receivedAtMs) => {
-        if (current()) this.agentAudio(bytes, eventId, receivedAtMs);
+        if (!current()) return;
+        hot.agentFramesIn.inc();
+        hot.agentBytesIn.inc(bytes.length);
+        this.media!.agentAudio(bytes, eventId, receivedAtMs);
       },
       event: (event) => {
         if (current()) this.agentEvent(agent, event);
@@ -339,69 +299,45 @@ export class CallSession implements SocketHandler, McubeListener {
     };
   }
 
-  private agentAudio(bytes: Uint8Array, eventId: number, receivedAtMs: number): void {
-    hot.agentFramesIn.inc();
-    hot.agentBytesIn.inc(bytes.length);
-    if (!this.turns.accept(eventId)) return hot.staleDropped.inc();
-    const playout = this.playout!;
-    const before = playout.piecesOut;
-    playout.send(this.downlink!.process(bytes));
-    if (playout.piecesOut === before) return;
-    const addedMs = this.clock.now() - receivedAtMs;
-    hot.downlinkLatency.observe(addedMs);
-    this.downlinkLatencyMs += (addedMs - this.downlinkLatencyMs) * LATENCY_SMOOTHING;
-    if (this.firstAgentAudioAt === undefined) {
-      this.firstAgentAudioAt = this.clock.epochMs();
-      firstAgentAudio.observe(undefined, this.sinceStartMs());
-      this.timeline.add("first_agent_audio");
-    }
-    this.ending.wake();
-  }
-
-  private onTurnEnd(eventId: number): void {
-    this.playout?.checkpoint(`turn-${eventId}`);
-    this.ending.turnEnded();
-  }
-
   private agentEvent(agent: AgentLeg, event: AgentEvent): void {
+    const { facts } = this;
     switch (event.kind) {
       case "interruption":
         this.log.debug("caller interrupted the agent", { event_id: event.eventId });
-        this.turns.interrupt(event.eventId);
-        this.downlink?.reset();
-        this.playout?.clear();
-        return this.timeline.add("barge_in");
+        return this.media!.interrupt(event.eventId);
       case "agent_response_complete":
-        return this.turns.complete(event.eventId);
+        return this.media!.turns.complete(event.eventId);
       case "user_transcript":
-      case "agent_response":
-        return this.addTranscript(event.kind === "user_transcript" ? "user" : "agent", event.text, event.eventId);
+      case "agent_response": {
+        const turn = facts.addTranscript(event.kind === "user_transcript" ? "user" : "agent", event.text, event.eventId);
+        this.deps.records?.transcript?.(this.sessionId, [turn]);
+        return this.deps.onChange?.(this);
+      }
       case "agent_response_correction":
-        return this.transcript.correct(event.original, event.corrected, event.eventId);
+        return facts.transcript.correct(event.original, event.corrected, event.eventId);
       case "client_tool_call": {
         const outcome = clientToolOutcome(event.toolName, event.parameters);
         agent.toolResult(event.toolCallId, outcome.result, outcome.isError);
-        this.timeline.add("tool_call", `client ${event.toolName.slice(0, 40)}${outcome.isError ? " (refused)" : ""}`);
+        facts.timeline.add("tool_call", `client ${event.toolName.slice(0, 40)}${outcome.isError ? " (refused)" : ""}`);
         if (!outcome.intent) return this.noteIgnored("agent", `client_tool:${event.toolName.slice(0, 40)}`);
         return this.act(outcome.intent);
       }
       case "agent_tool_response": {
         const intent = systemToolIntent(event);
         if (!intent) return;
-        this.timeline.add("tool_call", `system ${event.toolName}${event.isError ? " (reported failed)" : ""}`);
+        facts.timeline.add("tool_call", `system ${event.toolName}${event.isError ? " (reported failed)" : ""}`);
         if (event.isError && intent.kind === "transfer") this.log.warn("agent reported transfer_to_number as failed; transferring from the bridge anyway");
         return this.act(intent);
       }
       case "mcp_tool_call": {
         if (event.state !== "awaiting_approval") return;
-        const approve = (this.bot?.mcpApproval ?? this.config.elevenlabs.mcpToolApproval) === "approve";
+        const approve = (facts.bot?.mcpApproval ?? this.config.elevenlabs.mcpToolApproval) === "approve";
         agent.mcpApproval(event.toolCallId, approve);
-        this.timeline.add("tool_call", `mcp ${event.toolName.slice(0, 40)} ${approve ? "approved" : "rejected"}`);
+        facts.timeline.add("tool_call", `mcp ${event.toolName.slice(0, 40)} ${approve ? "approved" : "rejected"}`);
         return this.log.info(approve ? "approved an MCP tool call" : "rejected an MCP tool call (MCP_TOOL_APPROVAL)", { tool_name: event.toolName.slice(0, 80) });
       }
       case "dtmf_request":
-        if (event.digits) return this.act({ kind: "dtmf", digits: event.digits });
-        return this.noteIgnored("agent", "dtmf_request_without_digits");
+        return event.digits ? this.act({ kind: "dtmf", digits: event.digits }) : this.noteIgnored("agent", "dtmf_request_without_digits");
       case "queue_status":
         return this.log.info("agent service queue", { status: event.status });
       case "error":
@@ -430,12 +366,13 @@ export class CallSession implements SocketHandler, McubeListener {
         return this.endWith({ kind: "end", reason: "agent_end_call", source: intent.source });
       case "transfer": {
         const state = this.state;
-        // The tool's own number wins whichever of its two responses came first.
+        const number = this.pickNumber(intent.number, this.facts.bot?.transferNumber);
+        // The tool's own number wins whichever of its two responses (plain, full payload) came first.
         if (state.name === "ending" && state.plan.kind === "transfer" && state.step !== "commanded" && intent.number !== undefined) {
-          this.state = transition(state, { ...state, plan: { ...state.plan, number: this.pickNumber(intent.number, this.bot?.transferNumber) } });
+          this.state = transition(state, { ...state, plan: { ...state.plan, number } });
           return;
         }
-        return this.endWith({ kind: "transfer", reason: "transfer", number: this.pickNumber(intent.number, this.bot?.transferNumber), source: intent.source });
+        return this.endWith({ kind: "transfer", reason: "transfer", number, source: intent.source });
       }
     }
   }
@@ -464,26 +401,23 @@ export class CallSession implements SocketHandler, McubeListener {
     if (state.name !== "live") return;
     this.recordError(failure);
     this.liveness.stop();
-    this.turns.reset();
-    this.downlink?.reset();
-    const attempt = this.reconnects + 1;
-    if (!failure.retryable || attempt > this.config.elevenlabs.reconnects || !this.bot || !this.init) {
-      this.uplink?.detach(false);
+    const attempt = this.facts.reconnects + 1;
+    const bot = this.facts.bot;
+    if (!failure.retryable || attempt > this.config.elevenlabs.reconnects || !bot || !this.init) {
+      this.media!.detach(false);
       return this.endWith(this.fallbackPlan(failure));
     }
-    this.reconnects = attempt;
-    this.uplink?.detach(true);
+    this.media!.detach(true);
+    this.facts.reconnects = attempt;
     this.state = transition(state, { name: "reconnecting", attempt });
-    this.timeline.add("agent_reconnect", `attempt ${attempt}`);
+    this.facts.timeline.add("agent_reconnect", `attempt ${attempt}`);
     this.log.warn("agent connection lost; opening a new conversation", { code: failure.code, attempt, detail: failure.message });
     this.changed("reconnecting");
-    const bot = this.bot;
-    const init = reconnectInitiation(this.init, this.config.elevenlabs.reconnectMessage);
-    const timeoutMs = this.config.elevenlabs.reconnectTimeoutMs;
-    const deadline = this.timers.sleep(timeoutMs).then(() => {
-      throw new HomebookError("timeout", `no new agent conversation within AGENT_RECONNECT_TIMEOUT_MS (${timeoutMs} ms)`, { retryable: false });
+    const { reconnectTimeoutMs, reconnectMessage } = this.config.elevenlabs;
+    const deadline = this.timers.sleep(reconnectTimeoutMs).then(() => {
+      throw new HomebookError("timeout", `no new agent conversation within AGENT_RECONNECT_TIMEOUT_MS (${reconnectTimeoutMs} ms)`);
     });
-    Promise.race([this.setup.reconnect(bot, init), deadline]).then(
+    Promise.race([this.setup.reconnect(bot, reconnectInitiation(this.init, reconnectMessage)), deadline]).then(
       (agent) => this.onAgentReady(agent),
       (err) => this.onAgentFailed(asHomebookError(err)),
     );
@@ -491,7 +425,7 @@ export class CallSession implements SocketHandler, McubeListener {
 
   // ---- ending ----------------------------------------------------------------------------------
 
-  /** Starts the gateway's end of the call (once; a later request only refines a pending transfer's number). */
+  /** Starts the gateway's end of the call, once. */
   private endWith(plan: EndPlan): void {
     const state = this.state;
     if (state.name === "ending" || state.name === "closed") return;
@@ -508,7 +442,7 @@ export class CallSession implements SocketHandler, McubeListener {
   }
 
   /** The ending moved on: the agent is closed before the command, then Mcube is told and the call finishes. */
-  private onEndingStep(step: "draining" | "command" | "done"): void {
+  private onEndingStep(step: EndingStep): void {
     const state = this.state;
     if (state.name !== "ending") return;
     if (step === "draining") {
@@ -524,8 +458,8 @@ export class CallSession implements SocketHandler, McubeListener {
         this.mcube?.close(1000, "call ended by agent");
         return this.finish(plan.reason);
       }
-      this.transferTo = plan.number;
-      this.timeline.add("transfer");
+      this.facts.transferTo = plan.number;
+      this.facts.timeline.add("transfer");
       this.mcube?.transfer(plan.number);
       return;
     }
@@ -535,7 +469,7 @@ export class CallSession implements SocketHandler, McubeListener {
   }
 
   private fallbackPlan(error: HomebookError): EndPlan {
-    return { kind: "fallback", number: this.pickNumber(undefined, this.bot?.fallbackNumber), error };
+    return { kind: "fallback", number: this.pickNumber(undefined, this.facts.bot?.fallbackNumber), error };
   }
 
   /** The tool's number when it is a 10-digit number, else the configured one, else AGENT_PHONE_NUMBER. */
@@ -555,7 +489,6 @@ export class CallSession implements SocketHandler, McubeListener {
   private closeAgent(): void {
     agentOf(this.state)?.close(1000, "call ended");
     this.liveness.stop();
-    this.uplink?.detach(false);
     this.releaseAgentSlot();
   }
 
@@ -572,17 +505,15 @@ export class CallSession implements SocketHandler, McubeListener {
     this.closeAgent();
     this.state = transition(state, { name: "closed", reason });
     this.timers.clearAll();
-    this.turns.stop();
     this.abort.abort();
-    this.playout?.close();
     this.mcube?.close(1000, "call ended");
-    this.timeline.add("end", reason);
-    const recorded = this.recording?.close() ?? false;
-    const record = this.record(reason, errorDetail, recorded);
+    this.facts.timeline.add("end", reason);
+    const recorded = this.media?.close() ?? false;
+    const record = this.facts.record(reason, this.liveRecord(), { errorDetail, recorded });
     callsEnded.inc({ end_reason: reason });
     this.log.info("call ended", { end_reason: reason, duration_ms: record.durationMs, frames_in: record.framesIn, frames_out: record.framesOut, transfer_to: record.transferTo });
     try {
-      this.deps.records?.write(record, this.transcript.turns);
+      this.deps.records?.write(record, this.facts.transcript.turns);
     } catch (err) {
       this.log.error("call record sink failed", { err });
     }
@@ -591,44 +522,18 @@ export class CallSession implements SocketHandler, McubeListener {
 
   // ---- views -----------------------------------------------------------------------------------
 
-  private record(reason: EndReason, errorDetail: string | undefined, recorded: boolean): CallRecord {
-    const endedAt = this.clock.epochMs();
-    return { ...this.liveFields(), endedAt, durationMs: endedAt - this.startedAt, endReason: reason, errorDetail: errorDetail ?? this.errorDetail, recorded };
-  }
-
-  private liveFields(): LiveRecord {
-    return {
-      sessionId: this.sessionId,
-      callId: this.callId,
-      streamId: this.streamId,
-      did: this.context.did,
-      botId: this.bot?.botId,
-      businessId: this.context.businessId ?? this.bot?.businessId,
-      agentId: this.bot?.agentId,
-      conversationId: this.conversationIds.at(-1),
-      conversationIds: [...this.conversationIds],
-      reconnects: this.reconnects,
-      customerNumber: this.context.customerNumber,
-      startedAt: this.startedAt,
-      agentConnectedAt: this.agentConnectedAt,
-      firstAgentAudioAt: this.firstAgentAudioAt,
-      framesIn: this.mcube?.framesIn ?? 0,
-      framesOut: this.playout?.piecesOut ?? 0,
-      interruptions: this.timeline.events.filter((e) => e.kind === "barge_in").length,
-      transferTo: this.transferTo,
-      timeline: this.timeline.events,
-      instance: this.deps.instanceId,
-    };
+  private liveRecord(): LiveRecord {
+    return this.facts.live(this.mcube?.framesIn ?? 0, this.media?.playout.piecesOut ?? 0);
   }
 
   /** The admin API's and console's view of this call. */
   live(): LiveCall {
     return {
-      ...this.liveFields(),
+      ...this.liveRecord(),
       state: describeState(this.state),
-      transcript: [...this.transcript.turns],
-      agentSpeaking: this.playout?.playing ?? false,
-      addedLatencyMs: { uplink: round2(this.uplinkLatencyMs), downlink: round2(this.downlinkLatencyMs) },
+      transcript: [...this.facts.transcript.turns],
+      agentSpeaking: this.media?.playout.playing ?? false,
+      addedLatencyMs: this.facts.latencyView(),
     };
   }
 
@@ -643,21 +548,9 @@ export class CallSession implements SocketHandler, McubeListener {
       agentOpen: agentOf(this.state)?.isOpen ?? false,
       holdsAgentSlot: this.releaseSlot !== undefined,
       mcubeOpen: this.mcube?.isOpen ?? false,
-      pendingCheckpoints: this.playout?.pendingCheckpoints ?? 0,
-      uplinkBufferedMs: this.uplink?.bufferedMs ?? 0,
+      pendingCheckpoints: this.media?.playout.pendingCheckpoints ?? 0,
+      uplinkBufferedMs: this.media?.uplinkBufferedMs ?? 0,
     };
-  }
-
-  // ---- small helpers ---------------------------------------------------------------------------
-
-  private addTranscript(role: "user" | "agent", text: string, eventId: number | undefined): void {
-    const turn = this.transcript.add(role, text, eventId, this.clock.epochMs());
-    this.deps.records?.transcript?.(this.sessionId, [turn]);
-    this.deps.onChange?.(this);
-  }
-
-  private sinceStartMs(): number {
-    return this.timeline.sinceStartMs();
   }
 
   private changed(what: string): void {
@@ -667,7 +560,7 @@ export class CallSession implements SocketHandler, McubeListener {
 
   private recordError(error: HomebookError): void {
     callErrors.inc({ kind: error.code });
-    this.errorDetail = `${error.code}: ${error.message}`;
+    this.facts.errorDetail = `${error.code}: ${error.message}`;
     const fields = { code: error.code, detail: error.message, retryable: error.retryable, fix: error.fix };
     if (error.retryable) this.log.warn("agent connection failed", fields);
     else this.log.error(`agent connection failed and will not be retried; fix: ${error.fix ?? "see detail"}`, fields);
@@ -684,9 +577,3 @@ export class CallSession implements SocketHandler, McubeListener {
 function asHomebookError(err: unknown): HomebookError {
   return err instanceof HomebookError ? err : new HomebookError("internal", String((err as Error)?.message ?? err), { cause: err });
 }
-
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
-export type { CallRecording };

@@ -28,6 +28,13 @@ export class CallTimeline {
     return this.now() - this.zeroMs;
   }
 
+  /** How many events of `kind` happened. */
+  count(kind: CallEventKind): number {
+    let n = 0;
+    for (const event of this.list) if (event.kind === kind) n++;
+    return n;
+  }
+
   get events(): CallEvent[] {
     return [...this.list];
   }
