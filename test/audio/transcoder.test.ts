@@ -2,7 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { AGENT_AUDIO_FORMATS, bytesPerMs, parseAgentAudioFormat, type AgentAudioFormat } from "../../src/audio/agent-format.ts";
 import { mulawDecode, mulawEncode } from "../../src/audio/mulaw.ts";
-import { createDownlinkTranscoder, createUplinkTranscoder } from "../../src/audio/transcoder.ts";
+import { createDownlinkTranscoder, createTranscoder, createUplinkTranscoder } from "../../src/audio/transcoder.ts";
+import { agentAudioFormat, MULAW_8K } from "../../src/audio/audio-format.ts";
 import { concat, levelDb, maxAbsDiff, processInChunks, randomChunks, snrDb, tone } from "./signals.ts";
 
 const PCM_FORMATS = AGENT_AUDIO_FORMATS.filter((f) => f.startsWith("pcm_"));
@@ -98,4 +99,42 @@ describe.each(PCM_FORMATS)("%s agents", (format) => {
 test("unknown formats are refused when the transcoder is created", () => {
   expect(() => createUplinkTranscoder("mp3_44100" as AgentAudioFormat)).toThrow(/unsupported agent audio format "mp3_44100"/);
   expect(() => createDownlinkTranscoder("pcm_11025" as AgentAudioFormat)).toThrow(/unsupported agent audio format/);
+});
+
+describe("Mcube media formats", () => {
+  const L16_16K = { encoding: "pcm16le", sampleRate: 16_000 } as const;
+  const L16_8K = { encoding: "pcm16le", sampleRate: 8000 } as const;
+
+  test("a 16 kHz L16 call with a pcm_16000 agent passes through both ways: the same bytes, no resampling", () => {
+    const up = createTranscoder(L16_16K, agentAudioFormat("pcm_16000"));
+    const down = createTranscoder(agentAudioFormat("pcm_16000"), L16_16K);
+    expect(up.passthrough && down.passthrough).toBe(true);
+    const frame = samplesToPcmBytes(tone(16_000, 1000, 20, 9000));
+    expect(up.process(frame)).toBe(frame);
+  });
+
+  test("L16 at 8 kHz ⇄ a pcm_16000 agent keeps a tone's level (resampled both ways)", () => {
+    const up = createTranscoder(L16_8K, agentAudioFormat("pcm_16000"));
+    const down = createTranscoder(agentAudioFormat("pcm_16000"), L16_8K);
+    const caller = samplesToPcmBytes(tone(8000, 1013, 1200, 16_000));
+    const frames = processInChunks(caller, Array.from({ length: caller.length / 320 }, () => 320), (c) => down.process(up.process(c)).slice());
+    const heard = concat(frames);
+    const samples = new Int16Array(heard.buffer, heard.byteOffset, heard.length / 2);
+    expect(Math.abs(levelDb(samples, 8000, 1013) - levelDb(new Int16Array(caller.buffer), 8000, 1013))).toBeLessThan(0.2);
+  });
+
+  test("big-endian PCM is swapped, and a sample split across chunks is joined", () => {
+    const be = createTranscoder({ encoding: "pcm16be", sampleRate: 8000 }, L16_8K);
+    const first = be.process(new Uint8Array([0x12])).slice();
+    const rest = be.process(new Uint8Array([0x34, 0xff, 0xfe])).slice();
+    expect(first.length).toBe(0);
+    expect([...rest]).toEqual([0x34, 0x12, 0xfe, 0xff]); // 0x1234 and -2, little-endian
+  });
+
+  test("results are views of one per-call buffer (no allocation per frame): copy to keep", () => {
+    const down = createTranscoder(agentAudioFormat("pcm_16000"), MULAW_8K);
+    const a = down.process(samplesToPcmBytes(tone(16_000, 500, 20)));
+    const b = down.process(samplesToPcmBytes(tone(16_000, 700, 20)));
+    expect(a.buffer).toBe(b.buffer);
+  });
 });

@@ -76,3 +76,29 @@ describe("metrics registry", () => {
     expect(() => new Counter({ name: "t_twice_total", help: "x", registry })).toThrow(/already been registered/);
   });
 });
+
+describe("bound children (the per-frame path)", () => {
+  test("a bound counter and histogram reach the exposition and get() at read time, and a reset drops what they held", async () => {
+    const registry = new Registry();
+    const frames = new Counter({ name: "t_bound_frames_total", help: "h", labelNames: ["leg"], registry });
+    const latency = new Histogram({ name: "t_bound_latency_ms", help: "h", labelNames: ["direction"], buckets: [1, 5], registry });
+    const framesIn = frames.bind({ leg: "mcube" });
+    const uplink = latency.bind({ direction: "uplink" });
+    framesIn.inc();
+    framesIn.inc(2);
+    uplink.observe(0.5);
+    uplink.observe(3);
+    uplink.observe(9);
+    const text = await registry.render();
+    expect(text).toContain('t_bound_frames_total{leg="mcube"} 3');
+    expect(text).toContain('t_bound_latency_ms_bucket{le="1",direction="uplink"} 1');
+    expect(text).toContain('t_bound_latency_ms_bucket{le="5",direction="uplink"} 2');
+    expect(text).toContain('t_bound_latency_ms_bucket{le="+Inf",direction="uplink"} 3');
+    expect(latency.get({ direction: "uplink" })).toEqual({ count: 3, sum: 12.5 });
+    framesIn.inc(5);
+    expect(frames.get({ leg: "mcube" })).toBe(8);
+    framesIn.inc(4);
+    registry.resetAll();
+    expect(frames.get({ leg: "mcube" })).toBe(0);
+  });
+});
