@@ -72,6 +72,8 @@ export interface Config {
     outboxPath: string;
   };
   adminToken?: string;
+  /** RECORDING, RECORDINGS_PATH, RECORDING_RETENTION_DAYS: stereo WAV per call (bots may override `enabled`). */
+  recording: { enabled: boolean; path: string; retentionDays: number };
   log: { level: LogLevel; file: string; maxBytes: number; files: number };
 }
 
@@ -193,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       outboxPath: s.OUTBOX_PATH,
     },
     adminToken: s.ADMIN_TOKEN,
+    recording: { enabled: s.RECORDING === "on", path: s.RECORDINGS_PATH, retentionDays: s.RECORDING_RETENTION_DAYS },
     log: { level: s.LOG_LEVEL, file: s.LOG_FILE, maxBytes: s.LOG_MAX_BYTES, files: s.LOG_FILES },
   };
   return deepFreeze(config);

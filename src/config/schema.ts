@@ -108,6 +108,11 @@ export const settingsSchema = z.object({
   DRAIN_TIMEOUT_MS: int(600_000, 0, 86_400_000),
   OUTBOX_PATH: text().default("./data/outbox.jsonl"),
 
+  // Call recording
+  RECORDING: z.enum(["off", "on"], { error: 'expected "on" or "off" (bots may override it: homebook bots update --recording)' }).default("off"),
+  RECORDINGS_PATH: text().default("./data/recordings"),
+  RECORDING_RETENTION_DAYS: int(30, 0, 36_500), // 0 keeps recordings forever
+
   // Outbound calls
   MCUBE_API_URL: url(["http:", "https:"]).default("https://config.mcube.com/Restmcube-api"),
   MCUBE_OUTBOUND_PATH: text().min(1).default("outbound-calls-superdash"),
