@@ -18,6 +18,8 @@ export interface Bot {
   fallbackNumber?: string;
   /** Extra dynamic variables handed to the agent. */
   dynamicVariables: Record<string, string>;
+  /** Records this bot's calls (true) or never (false); unset follows RECORDING. */
+  recording?: boolean;
 }
 
 /** How a lookup was answered: fresh from the store, from cache, stale after an error, or the default agent. */

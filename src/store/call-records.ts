@@ -3,6 +3,7 @@ import type { CallRecord, CallRecordSink, TranscriptTurn } from "../call/call-re
 import type { Logger } from "../log/logger.ts";
 import { Counter, Gauge, metrics } from "../metrics/registry.ts";
 import { insertCallRecord, selectCall, selectCalls, type CallListFilter, type CallPage, type StoredCall } from "./call-records-sql.ts";
+import { selectCallStats, type CallStats } from "./call-stats-sql.ts";
 import { Outbox } from "./outbox.ts";
 import { isMissingSchemaError } from "./sql-values.ts";
 import type { SqlDatabase } from "./sql.ts";
@@ -149,6 +150,11 @@ export class CallRecorder implements CallRecordSink {
   /** Finished calls in the store, newest first, paginated. */
   list(filter: CallListFilter = {}): Promise<CallPage> {
     return selectCalls(this.db, filter);
+  }
+
+  /** Calls that ended in [sinceMs, untilMs), per minute and per end reason (the console's overview). */
+  stats(sinceMs: number, untilMs: number): Promise<CallStats> {
+    return selectCallStats(this.db, sinceMs, untilMs);
   }
 
   private async pump(): Promise<void> {

@@ -5,6 +5,7 @@ import type { Migration } from "./migration.ts";
 import { botsTable, didNumbers } from "./001-bots.ts";
 import { callRecordsMigration } from "./002-call-records.ts";
 import { outboundMigration } from "./003-outbound.ts";
+import { botRecordingMigration } from "./006-bot-recording.ts";
 
 export type { Migration } from "./migration.ts";
 
@@ -17,6 +18,7 @@ export const MIGRATIONS: Migration[] = [
   botsTable,
   callRecordsMigration,
   outboundMigration,
+  botRecordingMigration,
 ];
 
 const LEDGER_SQL = {
@@ -24,6 +26,13 @@ const LEDGER_SQL = {
   mysql:
     "CREATE TABLE IF NOT EXISTS schema_migrations (id VARCHAR(191) NOT NULL PRIMARY KEY, applied_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
 };
+
+/** MySQL errors of an ALTER whose column or key a cut-short earlier run already added. */
+const ALREADY_APPLIED = new Set(["ER_DUP_FIELDNAME", "ER_DUP_KEYNAME"]);
+
+function ignoreAlreadyApplied(err: unknown): void {
+  if (!ALREADY_APPLIED.has(String((err as { code?: unknown })?.code ?? ""))) throw err;
+}
 
 async function appliedIds(db: SqlDatabase): Promise<Set<string>> {
   const rows = await db.query<{ id: string }>("SELECT id FROM schema_migrations");
@@ -35,7 +44,7 @@ async function applyOne(db: SqlDatabase, migration: Migration): Promise<boolean>
   const record = "INSERT INTO schema_migrations (id) VALUES (?)";
   if (db.dialect === "mysql") {
     // DDL commits implicitly in MySQL; statements are written to be repeatable instead.
-    for (const statement of migration.mysql) await db.execute(statement);
+    for (const statement of migration.mysql) await db.execute(statement).catch(ignoreAlreadyApplied);
     await db.execute("INSERT IGNORE INTO schema_migrations (id) VALUES (?)", [migration.id]);
     return true;
   }
