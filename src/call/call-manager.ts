@@ -9,6 +9,7 @@ import { AgentLimiter } from "./agent-limiter.ts";
 import { activeCalls, callRefusals, callsEnded } from "./call-metrics.ts";
 import type { CallRecordSink, LiveCall, OutboundContextLookup } from "./call-record.ts";
 import { CallSession, type SessionDebugState } from "./call-session.ts";
+import type { Recordings } from "./ports.ts";
 
 export interface CallManagerDeps {
   config: Config;
@@ -18,6 +19,8 @@ export interface CallManagerDeps {
   outbound?: OutboundContextLookup;
   /** How agent conversations are opened; default: ElevenLabs per config.elevenlabs. */
   connector?: AgentConnector;
+  /** Call recording (RECORDING); absent: no call is recorded. */
+  recordings?: Recordings;
 }
 
 /** WebSocket close codes Mcube gets when a call is refused. */

@@ -22,12 +22,15 @@ import { Downlink } from "./session-downlink.ts";
 import { Uplink } from "./session-uplink.ts";
 import { TranscriptLog } from "./transcript-log.ts";
 import { AgentEvents } from "./session-agent-events.ts";
+import type { CallRecording, Recordings } from "./ports.ts";
+import { mulawDecode } from "../audio/mulaw.ts";
 
 export interface CallSessionDeps extends AgentStartDeps {
   config: Config;
   logger: Logger;
   records?: CallRecordSink;
   outbound?: OutboundContextLookup;
+  recordings?: Recordings;
   /** The session ended (after its record was written): remove it from the Map. */
   onEnded(session: CallSession): void;
 }
@@ -74,6 +77,9 @@ export class CallSession implements SocketHandler {
   private agentConnectedAt: number | undefined;
   private firstAgentAudioAt: number | undefined;
   private errorDetail: string | undefined;
+  // Recording wiring (temporary, until the call core's rewrite): time zero is Mcube's start.
+  private recording: CallRecording | undefined;
+  private readonly sinceStartMs = () => performance.now() - (this.startPerfMs ?? performance.now());
   bot: Bot | undefined;
   log: Logger;
   finished = false;
@@ -156,6 +162,7 @@ export class CallSession implements SocketHandler {
     const frame = parseMcubeFrame(data);
     switch (frame.kind) {
       case "media":
+        if (this.startFrame) this.recording?.caller(mulawDecode(frame.payload), receivedAtMs - this.startPerfMs!);
         return this.uplink.audio(frame.payload, receivedAtMs);
       case "start":
         return this.onStart(frame.frame);
@@ -185,6 +192,7 @@ export class CallSession implements SocketHandler {
     if (this.startFrame) return this.noteIgnored("mcube", "duplicate_start");
     this.startFrame = frame;
     this.startPerfMs = performance.now();
+    this.recording = this.deps.recordings?.open(this.sessionId, this.bot?.recording);
     this.callId = frame.start.callId;
     this.streamId = frame.start.streamId;
     this.log = this.deps.logger.child({ session_id: this.sessionId, call_id: this.callId });
@@ -290,6 +298,9 @@ export class CallSession implements SocketHandler {
 
   private sendMcube(frame: object): void {
     this.ws?.send(JSON.stringify(frame));
+    const sent = frame as { event?: string; media?: { payload?: string } };
+    if (sent.event === "playAudio" && sent.media?.payload) this.recording?.sent(mulawDecode(Buffer.from(sent.media.payload, "base64")), this.sinceStartMs());
+    else if (sent.event === "clearAudio") this.recording?.cleared(this.sinceStartMs());
   }
 
   private closeMcube(code: number, reason: string): void {
@@ -340,7 +351,8 @@ export class CallSession implements SocketHandler {
     this.downlink.close();
     this.closeAgent();
     this.closeMcube(1000, "call ended");
-    const record = this.record(reason, detail);
+    const recorded = this.recording?.close(this.sinceStartMs());
+    const record = { ...this.record(reason, detail), ...(recorded === undefined ? {} : { recorded }) };
     callsEnded.inc({ end_reason: reason });
     this.log.info("call ended", { end_reason: reason, duration_ms: record.durationMs, frames_in: record.framesIn, frames_out: record.framesOut, transfer_to: record.transferTo });
     try {
