@@ -1,4 +1,5 @@
 /** Call detail: facts, the recording with a player, the timeline, and the transcript as a chat. */
+/** @jsxImportSource hono/jsx */
 import type { FC } from "hono/jsx";
 import type { CallEvent, CallRecord, LiveCall, TranscriptTurn } from "../call/call-record.ts";
 import { endReasonLabel, eventLabel, formatDuration, formatOffset, formatTime, phone, speaker } from "./format.ts";

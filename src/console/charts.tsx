@@ -1,4 +1,5 @@
 /** Hand-written SVG charts for the overview: calls over time, labelled horizontal bars, and histograms. No script, no library. */
+/** @jsxImportSource hono/jsx */
 import type { FC } from "hono/jsx";
 import type { HistogramBucket } from "./histograms.ts";
 
@@ -30,7 +31,8 @@ export const TimeSeriesChart: FC<TimeSeriesProps> = ({ id, title, summary, fromM
   const max = Math.max(1, ...points.map((p) => p.value));
   const x = (ms: number) => left + ((ms - fromMs) / (toMs - fromMs)) * plotWidth;
   const y = (value: number) => bottom - (value / max) * (bottom - top);
-  const barWidth = Math.max(0.6, (stepMs / (toMs - fromMs)) * plotWidth);
+  // A minute of a day is under half a unit wide: a lone call would vanish, so bars are at least 2 units.
+  const barWidth = Math.max(2, (stepMs / (toMs - fromMs)) * plotWidth);
   const d = points
     .filter((p) => p.value > 0 && p.atMs >= fromMs && p.atMs < toMs)
     .map((p) => `M${x(p.atMs).toFixed(2)} ${bottom}V${y(p.value).toFixed(2)}h${barWidth.toFixed(2)}V${bottom}Z`)
@@ -47,8 +49,8 @@ export const TimeSeriesChart: FC<TimeSeriesProps> = ({ id, title, summary, fromM
         0
       </text>
       {d && <path class="bar" d={d} />}
-      {ticks.map((t) => (
-        <text x={x(t.atMs)} y={height - 6} text-anchor="middle">
+      {ticks.map((t, i) => (
+        <text x={x(t.atMs)} y={height - 6} text-anchor={i === 0 ? "start" : i === ticks.length - 1 ? "end" : "middle"}>
           {t.label}
         </text>
       ))}

@@ -1,4 +1,5 @@
 /** The operator console at /console: sign-in with ADMIN_TOKEN, then Live, History, Overview and call pages, server-rendered. */
+/** @jsxImportSource hono/jsx */
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { systemClock, type Clock } from "../base/clock.ts";

@@ -1,4 +1,5 @@
 /** History: one Search field (a DID or a number's last digits, or a session id), filters for bot, end reason and date, paging. */
+/** @jsxImportSource hono/jsx */
 import type { FC } from "hono/jsx";
 import { END_REASONS, type CallRecord, type EndReason } from "../call/call-record.ts";
 import type { CallListFilter } from "../store/call-records-sql.ts";
@@ -62,9 +63,6 @@ const Filters: FC<{ query: HistoryQuery; botIds: readonly string[] }> = ({ query
     <div>
       <label for="q">Search</label>
       <input id="q" name="q" type="search" value={query.q} aria-describedby="q-hint" size={28} />
-      <div id="q-hint" class="muted">
-        A DID or customer number, its last digits, or a session id
-      </div>
     </div>
     <div>
       <label for="bot">Bot</label>
@@ -97,10 +95,17 @@ const Filters: FC<{ query: HistoryQuery; botIds: readonly string[] }> = ({ query
   </form>
 );
 
+const SearchHint: FC = () => (
+  <p id="q-hint" class="muted hint">
+    Search takes a DID or customer number, its last digits (at least 3), or a session or call id.
+  </p>
+);
+
 export const HistoryPage: FC<HistoryPageProps> = ({ query, calls, nextCursor, error, botIds }) => (
   <Layout title="History" section="history" scripts={["local-time.js"]}>
     <h1>History</h1>
     <Filters query={query} botIds={botIds} />
+    <SearchHint />
     {error && (
       <p class="error" role="alert">
         {error}

@@ -1,4 +1,5 @@
 /** The console's page shell: skip link, navigation (Live, History, Overview, Sign out), main landmark, assets. */
+/** @jsxImportSource hono/jsx */
 import type { Child, FC } from "hono/jsx";
 import { assetUrl, type AssetName } from "./assets.ts";
 

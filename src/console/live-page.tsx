@@ -1,4 +1,5 @@
 /** Live calls: the table the page renders first and the snapshot its server-sent events carry after. */
+/** @jsxImportSource hono/jsx */
 import type { FC } from "hono/jsx";
 import type { LiveCall } from "../call/call-record.ts";
 import { formatAddedLatency, formatDuration, latestLine, phone } from "./format.ts";

@@ -1,4 +1,5 @@
 /** Overview: calls per minute and end reasons over the last day (from the records), added latency and first audio (from the metrics). */
+/** @jsxImportSource hono/jsx */
 import type { FC } from "hono/jsx";
 import type { CallStats } from "../store/call-stats-sql.ts";
 import { MINUTE_MS } from "../store/call-stats-sql.ts";

@@ -1,4 +1,5 @@
 /** The console's sign-in form (a token field), and the page shown while the console is off. */
+/** @jsxImportSource hono/jsx */
 import type { FC } from "hono/jsx";
 import { Layout } from "./layout.tsx";
 
