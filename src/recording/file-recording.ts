@@ -30,11 +30,6 @@ export class FileRecording implements CallRecording {
     this.onFinished = onFinished;
   }
 
-  /** Samples held in memory by the mix (bounded whatever the call's length). */
-  get heldSamples(): number {
-    return this.mix.heldSamples;
-  }
-
   caller(samples: Int16Array, atMs: number): void {
     this.mix.caller(samples, atMs);
   }

@@ -162,6 +162,14 @@ describe("console pages", () => {
     expect(second.text).not.toContain("Older calls");
   });
 
+  test("the admin API takes the same search and bot filter", async () => {
+    const res = await get(h, "/calls?search=9999&bot_id=sales", { authorization: `Bearer ${ADMIN_TOKEN}` });
+    const body = (await res.json()) as { calls: { session_id: string }[] };
+    expect(body.calls.map((c) => c.session_id)).toEqual(["hist-2"]);
+    const bad = await get(h, "/calls?search=12", { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(bad.status).toBe(400);
+  });
+
   test("History refuses what it cannot search with a message saying what to type (400)", async () => {
     const short = await page("/console/history?q=12");
     expect(short.status).toBe(400);
