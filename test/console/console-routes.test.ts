@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { WRONG_TOKEN_MESSAGE } from "../../src/console/sign-in-page.tsx";
-import { SESSION_TTL_MS } from "../../src/http/console-session.ts";
+import { SESSION_TTL_MS } from "../../src/console/console-session.ts";
 import { stereoWavHeader } from "../../src/recording/stereo-wav.ts";
 import { TestClock } from "../helpers/test-clock.ts";
 import { until } from "../helpers/wait.ts";

@@ -1,7 +1,7 @@
 /** GET /calls/{id}/recording: a call's stereo WAV for operators (bearer token or console session), with Range requests for seeking. */
 import type { RecordingFiles } from "../recording/recordings.ts";
 import { headerForLength, WAV_HEADER_BYTES } from "../recording/stereo-wav.ts";
-import type { RouteMount } from "./app.ts";
+import type { RouteMount } from "../http/app.ts";
 import { isOperator, type ConsoleSessions } from "./console-session.ts";
 
 export interface RecordingRouteOptions {

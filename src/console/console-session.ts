@@ -6,7 +6,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { systemClock, type Clock } from "../base/clock.ts";
-import { bearerToken, safeEqual } from "./auth.ts";
+import { bearerToken, safeEqual } from "../http/auth.ts";
 
 export const SESSION_COOKIE = "homebook_console";
 /** How long a sign-in lasts. */
