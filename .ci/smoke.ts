@@ -80,6 +80,12 @@ for (let i = 0; i < 50 && stored.status !== "finished"; i++) {
 if (stored.call?.end_reason !== "agent_end_call") fail(`call record for smoke-call-1: ${JSON.stringify(stored)}`);
 console.log("smoke: call record stored (agent_end_call)");
 
+// The console's page, stylesheet and scripts are embedded in the binary.
+const signIn = await fetch(`${base}/console`).then((r) => r.text());
+const assets = await Promise.all(["console.css", "live.js", "local-time.js"].map((name) => fetch(`${base}/console/assets/${name}`).then((r) => r.status === 200 && r.text())));
+if (!signIn.includes('name="token"') || assets.some((body) => !body || body.length < 100)) fail("the console's sign-in page or its assets are missing from the binary");
+console.log("smoke: /console sign-in form and its assets served from the binary");
+
 child.kill("SIGTERM");
 const code = await Promise.race([child.exited, Bun.sleep(10_000).then(() => "timeout" as const)]);
 if (code !== 0) fail(`SIGTERM exit was ${code}, expected 0`);

@@ -20,13 +20,19 @@ import { warnIfOpen } from "./telephony/open-access-warning.ts";
 import { startOfflineAgent, type OfflineAgent } from "./sim/offline-agent.ts";
 import type { DrainableGateway } from "./drain.ts";
 import { HomebookError } from "./base/errors.ts";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { FileRecordings } from "./recording/recordings.ts";
+import { startRetentionSweep } from "./recording/retention.ts";
+import { consoleRoutes } from "./console/console-routes.tsx";
+import { localLiveCalls } from "./console/sources.ts";
+import { createBotAdmin } from "./store/bot-admin.ts";
+import { accessSync, closeSync, constants, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 
 export interface Service extends DrainableGateway {
   readonly gateway: Gateway;
   readonly calls: CallManager;
   readonly records: CallRecorder;
+  readonly recordings: FileRecordings;
   readonly dbs: Databases;
   /** The in-process echo agent, when Homebook runs without an ElevenLabs key. */
   readonly offlineAgent?: OfflineAgent;
@@ -58,12 +64,27 @@ function checkOutboxWritable(path: string): void {
   }
 }
 
+/** With RECORDING=on, an unwritable RECORDINGS_PATH stops the start (calls would go unrecorded one by one). */
+function checkRecordingsWritable(config: Config): void {
+  if (!config.recording.enabled) return;
+  try {
+    mkdirSync(config.recording.path, { recursive: true });
+    accessSync(config.recording.path, constants.W_OK);
+  } catch (err) {
+    throw new HomebookError("config", `RECORDINGS_PATH ${config.recording.path} is not a writable directory (${(err as { code?: string }).code ?? (err as Error).message})`, {
+      fix: "set RECORDINGS_PATH to a directory this user can write, or RECORDING=off",
+      cause: err,
+    });
+  }
+}
+
 /**
  * Starts everything `homebook serve` runs. Resolves once the listener is up.
  * @throws HomebookError for unusable settings found while building parts (e.g. a bad BOT_DID_QUERY).
  */
 export async function startService({ config: operatorConfig, logger }: { config: Config; logger: Logger }): Promise<Service> {
   checkOutboxWritable(operatorConfig.database.outboxPath);
+  checkRecordingsWritable(operatorConfig);
   const offlineAgent = wantsOfflineAgent(operatorConfig) ? await startOfflineAgent(logger) : undefined;
   if (!offlineAgent && !operatorConfig.elevenlabs.apiKey) {
     logger.warn("ELEVENLABS_API_KEY is not set: agents are reached without a signed URL (public agents only)", {
@@ -88,7 +109,10 @@ export async function startService({ config: operatorConfig, logger }: { config:
   void records.start();
   const outboundStore = createOutboundAttemptStore(dbs.cluster);
   const outbound = createOutboundContextLookup({ store: outboundStore, logger, breaker, timeoutMs: config.database.botLookupTimeoutMs });
-  const calls = new CallManager({ config, logger, bots, records, outbound });
+  const recordings = new FileRecordings({ enabled: config.recording.enabled, dir: config.recording.path, logger });
+  const retention = startRetentionSweep({ dir: config.recording.path, retentionDays: config.recording.retentionDays, logger });
+  const calls = new CallManager({ config, logger, bots, records, outbound, recordings, instanceId: config.instanceId });
+  const botIds = async () => ["default", ...(await createBotAdmin(dbs).listBots()).map((b) => b.botId)];
 
   const gateway = await startGateway({
     config,
@@ -96,7 +120,11 @@ export async function startService({ config: operatorConfig, logger }: { config:
     sockets: calls.socketHandler(),
     activeCalls: () => calls.activeCount,
     components: { store: () => breaker.health() },
-    routes: [adminRoutes({ config, logger, calls, records }), outboundRoutes({ config, logger, store: outboundStore })],
+    routes: [
+      adminRoutes({ config, logger, calls, records }),
+      outboundRoutes({ config, logger, store: outboundStore }),
+      consoleRoutes({ adminToken: config.adminToken, logger, live: localLiveCalls(calls), history: records, recordings, botIds }),
+    ],
   });
 
   let stopped: Promise<void> | undefined;
@@ -104,6 +132,7 @@ export async function startService({ config: operatorConfig, logger }: { config:
     gateway,
     calls,
     records,
+    recordings,
     dbs,
     offlineAgent,
     config,
@@ -112,6 +141,8 @@ export async function startService({ config: operatorConfig, logger }: { config:
       stopped ??= (async () => {
         await gateway.stop();
         breaker.stop();
+        retention.stop();
+        await recordings.whenIdle();
         await records.close();
         await webhook?.stop();
         await dbs.close();

@@ -18,10 +18,10 @@ export interface Bot {
   fallbackNumber?: string;
   /** What an MCP tool asking for approval gets on this bot's calls; unset follows MCP_TOOL_APPROVAL. */
   mcpApproval?: "approve" | "reject";
-  /** Records this bot's calls (true) or not (false) whatever RECORDING says; unset follows RECORDING. */
-  recording?: boolean;
   /** Extra dynamic variables handed to the agent. */
   dynamicVariables: Record<string, string>;
+  /** Records this bot's calls (true) or never (false); unset follows RECORDING. */
+  recording?: boolean;
 }
 
 /** How a lookup was answered: fresh from the store, from cache, stale after an error, or the default agent. */

@@ -13,12 +13,13 @@ export const usage = `Usage: homebook bots <add|update|list|remove> [options]
   add     --did D [--did D2 ...] --agent-id A [--bot-id ID] [--name N] [--company C]
           [--first-message TEXT] [--prompt-file FILE] [--language CODE] [--voice-id V]
           [--transfer-number N] [--fallback-number N] [--var key=value ...]
-          [--business-id B [--business-name NAME]]
+          [--recording on|off|default] [--business-id B [--business-name NAME]]
   update  --bot-id ID [same fields as add, without --did] [--enable | --disable]
           (an empty value clears a field; --var key= removes a variable)
   list    [--bot-id ID]
   remove  --bot-id ID          (also releases the bot's DIDs)
 
+--recording on records the bot's calls, off never, default follows RECORDING (as a new bot does).
 Every command takes --json for machine-readable output. Without --bot-id, add generates an id
 like bot_k3x9q2m7vd. Running gateways see changes within BOT_CACHE_TTL_MS.`;
 
@@ -33,6 +34,7 @@ const FIELD_OPTIONS = {
   "transfer-number": { type: "string" },
   "fallback-number": { type: "string" },
   var: { type: "string", multiple: true },
+  recording: { type: "string" },
 } as const;
 const COMMON = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
 const BOT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -65,6 +67,14 @@ export function botIdOption(value: string): string {
 }
 
 type FieldValues = { [K in keyof typeof FIELD_OPTIONS]?: (typeof FIELD_OPTIONS)[K] extends { multiple: true } ? string[] : string };
+
+/** --recording on|off|default: the bot's override of RECORDING (null: follow it). */
+function recordingOption(value: string | undefined): boolean | null | undefined {
+  if (value === undefined) return undefined;
+  const choice = new Map([["on", true], ["off", false], ["default", null]]).get(value.trim().toLowerCase());
+  if (choice === undefined) throw new UsageError(`--recording ${JSON.stringify(value)} is not valid: use on, off or default (follow RECORDING)`);
+  return choice;
+}
 
 /** Reads the bot fields from parsed options, validating numbers, language, variables and the prompt file. */
 function fieldsFrom(values: FieldValues): BotFields {
@@ -103,12 +113,14 @@ function fieldsFrom(values: FieldValues): BotFields {
     transferNumber: phone("transfer-number"),
     fallbackNumber: phone("fallback-number"),
     variables,
+    recording: recordingOption(values.recording),
   };
 }
 
 function summary(bot: BotRecord): string {
   const state = bot.invalid ? `INVALID (${bot.invalid})` : bot.active ? "active" : "disabled";
-  return `${bot.botId}\t${bot.name}\tagent ${bot.agentId}\t${state}\tDIDs: ${bot.dids.join(", ") || "none"}`;
+  const recording = bot.recording === undefined ? "" : `\trecording ${bot.recording ? "on" : "off"}`;
+  return `${bot.botId}\t${bot.name}\tagent ${bot.agentId}\t${state}\tDIDs: ${bot.dids.join(", ") || "none"}${recording}`;
 }
 
 async function add(argv: string[]): Promise<number> {

@@ -91,6 +91,8 @@ export interface Config {
   webhook?: { url: string; secret: string };
   /** PUBLIC_BASE_URL without a trailing slash: how others reach this gateway's HTTP (recording links). */
   publicBaseUrl?: string;
+  /** RECORDING, RECORDINGS_PATH, RECORDING_RETENTION_DAYS: stereo WAV per call (bots may override `enabled`). */
+  recording: { enabled: boolean; path: string; retentionDays: number };
   log: { level: LogLevel; file: string; maxBytes: number; files: number };
 }
 
@@ -227,6 +229,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     instanceId: s.INSTANCE_ID ?? `${hostname()}:${s.PORT}`,
     webhook: s.POST_CALL_WEBHOOK_URL && s.POST_CALL_WEBHOOK_SECRET ? { url: s.POST_CALL_WEBHOOK_URL, secret: s.POST_CALL_WEBHOOK_SECRET } : undefined,
     publicBaseUrl: s.PUBLIC_BASE_URL?.replace(/\/+$/, ""),
+    recording: { enabled: s.RECORDING === "on", path: s.RECORDINGS_PATH, retentionDays: s.RECORDING_RETENTION_DAYS },
     log: { level: s.LOG_LEVEL, file: s.LOG_FILE, maxBytes: s.LOG_MAX_BYTES, files: s.LOG_FILES },
   };
   return deepFreeze(config);

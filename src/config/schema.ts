@@ -121,6 +121,11 @@ export const settingsSchema = z.object({
   POST_CALL_WEBHOOK_SECRET: token().optional(),
   PUBLIC_BASE_URL: url(["http:", "https:"]).optional(),
 
+  // Call recording
+  RECORDING: z.enum(["off", "on"], { error: 'expected "on" or "off" (bots may override it: homebook bots update --recording)' }).default("off"),
+  RECORDINGS_PATH: text().default("./data/recordings"),
+  RECORDING_RETENTION_DAYS: int(30, 0, 36_500), // 0 keeps recordings forever
+
   // Outbound calls
   MCUBE_API_URL: url(["http:", "https:"]).default("https://config.mcube.com/Restmcube-api"),
   MCUBE_OUTBOUND_PATH: text().min(1).default("outbound-calls-superdash"),

@@ -41,7 +41,7 @@ const SCRAPE_GAUGES: readonly [name: string, help: string, read: (calls: LiveCal
 ];
 
 /** Query parameters that turn GET /calls from live calls into the finished-call history. */
-const HISTORY_PARAMS = ["since", "until", "did", "end_reason", "limit", "cursor"] as const;
+const HISTORY_PARAMS = ["since", "until", "did", "search", "bot_id", "end_reason", "limit", "cursor"] as const;
 
 /** `Authorization: Bearer $ADMIN_TOKEN`, compared in constant time; 503 while ADMIN_TOKEN is unset. */
 export function adminAuth(adminToken: string | undefined): MiddlewareHandler {
@@ -88,6 +88,8 @@ function parseFilter(c: Context): CallListFilter {
     since: parseTime("since", q("since")),
     until: parseTime("until", q("until")),
     did: q("did"),
+    search: q("search"),
+    botId: q("bot_id"),
     endReason: q("end_reason") as CallListFilter["endReason"],
     limit: limit === undefined ? undefined : Number(limit),
     cursor: q("cursor"),

@@ -7,7 +7,7 @@ import { botRowSchema } from "./bot-rows.ts";
 import type { Bot } from "../call/bot.ts";
 
 /** A bot as the admin commands show it: the call-time Bot plus its state and DIDs. */
-export interface BotRecord extends Omit<Bot, "companyName" | "businessId" | "businessName" | "mcpApproval" | "recording"> {
+export interface BotRecord extends Omit<Bot, "companyName" | "businessId" | "businessName" | "mcpApproval"> {
   companyName?: string;
   active: boolean;
   updatedAt: string;
@@ -17,9 +17,11 @@ export interface BotRecord extends Omit<Bot, "companyName" | "businessId" | "bus
 }
 
 /** The editable fields of a bot; undefined leaves a field as it is, "" clears it (on update). */
-export interface BotFields extends Partial<Omit<BotRecord, "botId" | "dynamicVariables" | "updatedAt" | "dids" | "invalid">> {
+export interface BotFields extends Partial<Omit<BotRecord, "botId" | "dynamicVariables" | "updatedAt" | "dids" | "invalid" | "recording">> {
   /** Merged into the stored variables; an empty value removes the key. */
   variables?: Record<string, string>;
+  /** true/false override RECORDING for this bot; null goes back to following it. */
+  recording?: boolean | null;
 }
 
 export interface DidRecord {
@@ -29,7 +31,7 @@ export interface DidRecord {
   businessName?: string;
 }
 
-const COLUMN_OF: Record<Exclude<keyof BotFields, "variables" | "active">, string> = {
+const COLUMN_OF: Record<Exclude<keyof BotFields, "variables" | "active" | "recording">, string> = {
   name: "name",
   agentId: "agent_id",
   companyName: "company_name",
@@ -74,6 +76,7 @@ function toRecord(row: Record<string, unknown>, dids: string[]): BotRecord {
     fallbackNumber: r.fallback_number,
     dynamicVariables: r.dynamic_variables,
     active: r.active,
+    recording: r.recording,
   };
 }
 
@@ -135,11 +138,12 @@ export function createBotAdmin(dbs: Databases) {
         ...columns.map(([key]) => (key === "name" ? fields.name || botId : fields[key as keyof typeof COLUMN_OF] || null)),
         JSON.stringify(withoutEmpty(fields.variables ?? {})),
         fields.active ?? true,
+        fields.recording ?? null,
         sqlTimestamp(),
       ];
       try {
         await cluster.execute(
-          `INSERT INTO bots (bot_id, ${columns.map(([, c]) => c).join(", ")}, dynamic_variables, active, updated_at) VALUES (${values.map(() => "?").join(", ")})`,
+          `INSERT INTO bots (bot_id, ${columns.map(([, c]) => c).join(", ")}, dynamic_variables, active, recording, updated_at) VALUES (${values.map(() => "?").join(", ")})`,
           values,
         );
       } catch (err) {
@@ -179,6 +183,10 @@ export function createBotAdmin(dbs: Databases) {
       if (fields.active !== undefined) {
         sets.push("active = ?");
         values.push(fields.active);
+      }
+      if (fields.recording !== undefined) {
+        sets.push("recording = ?");
+        values.push(fields.recording);
       }
       sets.push("updated_at = ?");
       values.push(sqlTimestamp(), botId);

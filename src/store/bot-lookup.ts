@@ -6,10 +6,11 @@ import { compileNamedQuery, type NamedQuery } from "./named-parameters.ts";
 import { botFromRow, botRowSchema, didRowSchema, parseRow } from "./bot-rows.ts";
 
 export const BOT_COLUMNS =
-  "bot_id, name, agent_id, company_name, first_message, prompt, language, voice_id, transfer_number, fallback_number, dynamic_variables, active";
+  "bot_id, name, agent_id, company_name, first_message, prompt, language, voice_id, transfer_number, fallback_number, dynamic_variables, active, recording";
 
 const DEFAULT_DID_QUERY = "SELECT bot_id, business_id FROM did_numbers WHERE did = :did";
-const DEFAULT_BOT_QUERY = `SELECT ${BOT_COLUMNS} FROM bots WHERE bot_id = :bot_id`;
+/** Every column: a MySQL store not yet migrated to a newer optional column (recording) still answers calls. */
+const DEFAULT_BOT_QUERY = "SELECT * FROM bots WHERE bot_id = :bot_id";
 const BUSINESS_NAME_QUERY = "SELECT name FROM businesses WHERE business_id = ?";
 
 /** Resolves a normalized DID to its active bot, or undefined when none answers it. Throws on store errors and bad rows. */

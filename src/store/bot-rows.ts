@@ -53,6 +53,12 @@ const active = z
   .nullish()
   .transform((v) => (v === null || v === undefined ? true : typeof v === "string" ? !["0", "false", "no", ""].includes(v.trim().toLowerCase()) : Boolean(v)));
 
+/** A tri-state override column: NULL (or absent) follows the global setting. */
+const optionalFlag = z
+  .union([z.boolean(), z.number(), z.string()])
+  .nullish()
+  .transform((v) => (v === null || v === undefined || v === "" ? undefined : typeof v === "string" ? !["0", "false", "no", "off"].includes(v.trim().toLowerCase()) : Boolean(v)));
+
 /** What the DID lookup returns: which bot answers, for which business. */
 export const didRowSchema = z.object({ bot_id: id, business_id: optionalId });
 export type DidRow = z.output<typeof didRowSchema>;
@@ -72,6 +78,7 @@ export const botRowSchema = z.object({
   fallback_number: optionalPhone,
   dynamic_variables: dynamicVariables,
   active,
+  recording: optionalFlag,
 });
 export type BotRow = z.output<typeof botRowSchema>;
 
@@ -101,5 +108,6 @@ export function botFromRow(row: BotRow, context: { botId: string; businessId?: s
     transferNumber: row.transfer_number,
     fallbackNumber: row.fallback_number,
     dynamicVariables: row.dynamic_variables,
+    recording: row.recording,
   };
 }

@@ -29,12 +29,17 @@ const RECORD_COLUMNS = [
   ["frames_out", "framesOut"],
   ["interruptions", "interruptions"],
   ["error_detail", "errorDetail"],
+  ["recorded", "recorded"],
+  ["timeline", "timeline"],
 ] as const satisfies readonly (readonly [string, keyof CallRecord])[];
 
 const NUMERIC_FIELDS = new Set<keyof CallRecord>([
   "startedAt", "agentConnectedAt", "firstAgentAudioAt", "endedAt", "durationMs", "framesIn", "framesOut", "interruptions",
 ]);
 const PHONE_FIELDS = new Set<keyof CallRecord>(["did", "customerNumber", "transferTo"]);
+const BOOLEAN_FIELDS = new Set<keyof CallRecord>(["recorded"]);
+/** Stored as JSON text. */
+const JSON_FIELDS = new Set<keyof CallRecord>(["timeline"]);
 /** Column widths of the MySQL schema: longer text is cut rather than rejected. */
 const MAX_CHARS: Partial<Record<keyof CallRecord, number>> = {
   sessionId: 128, callId: 128, streamId: 128, did: 32, botId: 64, businessId: 64, agentId: 128,
@@ -48,6 +53,7 @@ export function insertIgnore(db: SqlDatabase): string {
 function columnValue(record: Partial<CallRecord>, field: keyof CallRecord): unknown {
   let value = record[field];
   if (value === undefined || value === null) return null;
+  if (JSON_FIELDS.has(field)) return JSON.stringify(value);
   if (PHONE_FIELDS.has(field)) value = normalizePhoneNumber(String(value)) ?? String(value);
   const max = MAX_CHARS[field];
   if (typeof value === "string" && max !== undefined && value.length > max) value = value.slice(0, max);
@@ -117,12 +123,24 @@ export interface StoredCall extends CallRecord {
   webhook?: WebhookStatus;
 }
 
+function fieldValue(field: keyof CallRecord, value: unknown): unknown {
+  if (NUMERIC_FIELDS.has(field)) return Number(value);
+  if (BOOLEAN_FIELDS.has(field)) return Boolean(Number(value));
+  if (!JSON_FIELDS.has(field)) return String(value);
+  try {
+    return JSON.parse(String(value));
+  } catch {
+    return undefined; // a damaged column hides that field, not the call
+  }
+}
+
 function rowToRecord(row: Record<string, unknown>): CallRecord {
   const out: Record<string, unknown> = {};
   for (const [column, field] of RECORD_COLUMNS) {
     const value = row[column];
     if (value === null || value === undefined) continue;
-    out[field] = NUMERIC_FIELDS.has(field) ? Number(value) : String(value);
+    const parsed = fieldValue(field, value);
+    if (parsed !== undefined) out[field] = parsed;
   }
   return out as unknown as CallRecord;
 }
@@ -155,6 +173,12 @@ export interface CallListFilter {
   until?: number;
   /** 10-digit DID (any accepted spelling; normalized here). */
   did?: string;
+  /**
+   * What an operator types in one search field: a whole number (DID or customer number, any
+   * spelling), the last 3–9 digits of one, or a session or call id.
+   */
+  search?: string;
+  botId?: string;
   endReason?: EndReason;
   /** 1–500, default 50. */
   limit?: number;
@@ -186,6 +210,22 @@ export function decodeCursor(cursor: string): { endedAt: number; sessionId: stri
   throw new HomebookError("invalid_input", "cursor is not one this server returned: pass next_cursor from the previous page unchanged");
 }
 
+/** Last digits of a number: enough of them to mean one number rather than most. */
+const TRAILING_DIGITS = /^\d{3,9}$/;
+
+/** The WHERE clause of a search: numbers are stored as their 10 digits, so last digits are a suffix match. */
+function searchCondition(raw: string): { sql: string; params: unknown[] } {
+  const text = raw.trim();
+  const number = normalizePhoneNumber(text);
+  if (number) return { sql: "(did = ? OR customer_number = ?)", params: [number, number] };
+  const digits = text.replace(/[\s\-().]/g, "");
+  if (TRAILING_DIGITS.test(digits)) return { sql: "(did LIKE ? OR customer_number LIKE ?)", params: [`%${digits}`, `%${digits}`] };
+  if (/^\d+$/.test(digits)) {
+    throw new HomebookError("invalid_input", "search: give at least 3 digits of a number, a whole 10-digit number, or a session or call id");
+  }
+  return { sql: "(session_id = ? OR call_id = ?)", params: [text, text] };
+}
+
 /** Finished calls, newest first, one page at a time (keyset pagination: stable while calls are added). */
 export async function selectCalls(db: SqlDatabase, filter: CallListFilter = {}): Promise<CallPage> {
   const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
@@ -210,6 +250,15 @@ export async function selectCalls(db: SqlDatabase, filter: CallListFilter = {}):
     if (!did) throw new HomebookError("invalid_input", "did must be a 10-digit Indian phone number (+91, 91 or 0 prefixes are accepted)");
     where.push("did = ?");
     params.push(did);
+  }
+  if (filter.search !== undefined && filter.search.trim() !== "") {
+    const search = searchCondition(filter.search);
+    where.push(search.sql);
+    params.push(...search.params);
+  }
+  if (filter.botId !== undefined) {
+    where.push("bot_id = ?");
+    params.push(filter.botId);
   }
   if (filter.endReason !== undefined) {
     where.push("end_reason = ?");

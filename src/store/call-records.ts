@@ -7,6 +7,7 @@ import { withTimeout } from "../base/with-timeout.ts";
 import type { Logger } from "../log/logger.ts";
 import { Counter, Gauge, metrics } from "../metrics/registry.ts";
 import { selectCall, selectCalls, type CallListFilter, type CallPage, type StoredCall } from "./call-records-sql.ts";
+import { selectCallStats, type CallStats } from "./call-stats-sql.ts";
 import type { JournalOwner } from "./call-journal-sql.ts";
 import { LiveJournal } from "./live-journal.ts";
 import { Outbox } from "./outbox.ts";
@@ -218,6 +219,11 @@ export class CallRecorder implements CallRecordSink {
         this.pumping = undefined;
         if (this.queue.length > 0 && !this.closed) this.kick();
       });
+  }
+
+  /** Calls that ended in [sinceMs, untilMs), per minute and per end reason (the console's overview). */
+  stats(sinceMs: number, untilMs: number): Promise<CallStats> {
+    return selectCallStats(this.db, sinceMs, untilMs);
   }
 
   private async pump(): Promise<void> {

@@ -13,11 +13,11 @@ export function isDuplicateKeyError(err: unknown): boolean {
   return code === "ER_DUP_ENTRY" || e?.errno === 1062 || code.startsWith("SQLITE_CONSTRAINT_PRIMARYKEY") || code.startsWith("SQLITE_CONSTRAINT_UNIQUE");
 }
 
-/** True when the database or a table is missing: the fix is `homebook db migrate`. */
+/** True when the database, a table or a column is missing: the fix is `homebook db migrate`. */
 export function isMissingSchemaError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | undefined;
   const code = String(e?.code ?? "");
-  return code === "ER_BAD_DB_ERROR" || code === "ER_NO_SUCH_TABLE" || /no such table/i.test(String(e?.message ?? ""));
+  return ["ER_BAD_DB_ERROR", "ER_NO_SUCH_TABLE", "ER_BAD_FIELD_ERROR"].includes(code) || /no such (table|column)/i.test(String(e?.message ?? ""));
 }
 
 /** The UTC time as both dialects store it in DATETIME/TEXT columns: "2025-01-31 23:59:59". */

@@ -101,6 +101,13 @@ describe("failed starts name the setting to change", () => {
     expectUsage(r, "OUTBOX_PATH a-file/outbox.jsonl is not writable", "set OUTBOX_PATH");
   });
 
+  test("with RECORDING=on an unwritable RECORDINGS_PATH stops serve at once (exit 2); with it off, nothing is checked", async () => {
+    const cwd = tempDir("homebook-bad-recordings-");
+    writeFileSync(join(cwd, "a-file"), "not a directory");
+    const r = await homebook(["serve"], { PORT: "0", RECORDING: "on", RECORDINGS_PATH: "a-file/recordings" }, cwd);
+    expectUsage(r, "RECORDINGS_PATH a-file/recordings is not a writable directory", "set RECORDINGS_PATH");
+  });
+
   test("a port another process holds: exit 1 naming PORT; the log file says why", async () => {
     const holder = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
     try {

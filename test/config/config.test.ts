@@ -43,6 +43,18 @@ describe("defaults", () => {
     expect(c.mcube.maxFrameBytes).toBe(65536);
     expect(c.mcube.apiUrl).toBe("https://config.mcube.com/Restmcube-api");
     expect(c.mcube.outboundPath).toBe("outbound-calls-superdash");
+    expect(c.recording).toEqual({ enabled: false, path: "./data/recordings", retentionDays: 30 });
+  });
+
+  test("recording settings are read, and bad ones are listed with what to use", () => {
+    expect(loadConfig({ RECORDING: "on", RECORDINGS_PATH: "/var/lib/homebook/rec", RECORDING_RETENTION_DAYS: "0" }).recording).toEqual({
+      enabled: true,
+      path: "/var/lib/homebook/rec",
+      retentionDays: 0,
+    });
+    const problems = problemsOf({ RECORDING: "yes", RECORDING_RETENTION_DAYS: "-1" });
+    expect(problems).toContain('RECORDING: expected "on" or "off" (bots may override it: homebook bots update --recording), got "yes"');
+    expect(problems).toContain('RECORDING_RETENTION_DAYS: expected a whole number from 0 to 36500, got "-1"');
   });
 
   test("the config is frozen all the way down", () => {

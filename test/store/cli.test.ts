@@ -181,3 +181,54 @@ describe("homebook bots/did/db on MariaDB", () => {
     expect(denied.stderr).not.toContain("wrong-password");
   }, SPAWNING_TEST_TIMEOUT_MS);
 });
+
+describe.each([
+  ["SQLite", () => sqliteTarget()],
+  ["MariaDB", () => mysqlTarget("rec")],
+] as const)("bots --recording on %s", (_name, makeTarget) => {
+  const target: StoreTarget = makeTarget();
+  afterAll(() => target.destroy());
+
+  /** What the gateway's resolver says about the bot answering `did` (its `recording` override). */
+  async function resolvedRecording(did: string): Promise<boolean | undefined> {
+    const config = loadConfig(target.env);
+    const dbs = await openDatabases(config, silentLogger);
+    try {
+      const { bot, source } = await createBotResolver({ dbs, config, logger: silentLogger }).resolve(did);
+      expect(source).toBe("store");
+      return bot.recording;
+    } finally {
+      await dbs.close();
+    }
+  }
+
+  test("on, off and default reach the call's bot; anything else is refused with the choices", async () => {
+    await target.prepare();
+    const added = await homebook(target.env, "bots", "add", "--did", "8070005000", "--agent-id", "agent_rec", "--bot-id", "rec_bot", "--recording", "on", "--json");
+    expect(added.stderr).toBe("");
+    expect(JSON.parse(added.stdout)).toMatchObject({ botId: "rec_bot", recording: true });
+    expect(await resolvedRecording("8070005000")).toBe(true);
+
+    const off = await homebook(target.env, "bots", "update", "--bot-id", "rec_bot", "--recording", "off");
+    expect(off.stdout).toContain("recording off");
+    expect(await resolvedRecording("8070005000")).toBe(false);
+
+    const back = await homebook(target.env, "bots", "update", "--bot-id", "rec_bot", "--recording", "default", "--json");
+    expect(JSON.parse(back.stdout).recording).toBeUndefined();
+    expect(await resolvedRecording("8070005000")).toBeUndefined();
+
+    expectUsageError(await homebook(target.env, "bots", "update", "--bot-id", "rec_bot", "--recording", "yes"), "use on, off or default");
+  }, SPAWNING_TEST_TIMEOUT_MS);
+
+  test("a store that lacks the recording column still answers calls; the CLI says to migrate", async () => {
+    if (target.dialect !== "mysql") return; // SQLite migrates itself on open: the column is always there
+    const config = loadConfig(target.env);
+    const dbs = await openDatabases(config, silentLogger);
+    await dbs.cluster.execute("ALTER TABLE bots DROP COLUMN recording");
+    await dbs.close();
+    expect(await resolvedRecording("8070005000")).toBeUndefined();
+    const listed = await homebook(target.env, "bots", "list");
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toContain("run 'homebook db migrate'");
+  }, SPAWNING_TEST_TIMEOUT_MS);
+});

@@ -7,6 +7,7 @@ import { callRecordsMigration } from "./002-call-records.ts";
 import { outboundMigration } from "./003-outbound.ts";
 import { callJournalMigration } from "./004-call-journal.ts";
 import { webhookDeliveriesMigration } from "./005-webhook-deliveries.ts";
+import { botRecordingMigration } from "./006-bot-recording.ts";
 
 export type { Migration } from "./migration.ts";
 
@@ -21,6 +22,7 @@ export const MIGRATIONS: Migration[] = [
   outboundMigration,
   callJournalMigration,
   webhookDeliveriesMigration,
+  botRecordingMigration,
 ];
 
 const LEDGER_SQL = {
@@ -28,6 +30,13 @@ const LEDGER_SQL = {
   mysql:
     "CREATE TABLE IF NOT EXISTS schema_migrations (id VARCHAR(191) NOT NULL PRIMARY KEY, applied_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
 };
+
+/** MySQL errors of an ALTER whose column or key a cut-short earlier run already added. */
+const ALREADY_APPLIED = new Set(["ER_DUP_FIELDNAME", "ER_DUP_KEYNAME"]);
+
+function ignoreAlreadyApplied(err: unknown): void {
+  if (!ALREADY_APPLIED.has(String((err as { code?: unknown })?.code ?? ""))) throw err;
+}
 
 async function appliedIds(db: SqlDatabase): Promise<Set<string>> {
   const rows = await db.query<{ id: string }>("SELECT id FROM schema_migrations");
@@ -39,7 +48,7 @@ async function applyOne(db: SqlDatabase, migration: Migration): Promise<boolean>
   const record = "INSERT INTO schema_migrations (id) VALUES (?)";
   if (db.dialect === "mysql") {
     // DDL commits implicitly in MySQL; statements are written to be repeatable instead.
-    for (const statement of migration.mysql) await db.execute(statement);
+    for (const statement of migration.mysql) await db.execute(statement).catch(ignoreAlreadyApplied);
     await db.execute("INSERT IGNORE INTO schema_migrations (id) VALUES (?)", [migration.id]);
     return true;
   }
