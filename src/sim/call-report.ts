@@ -1,5 +1,6 @@
 /** Reads a simulated call's timeline for people: one line per event (playAudio grouped in bursts) and a verdict. */
 import type { TimelineEntry } from "./mcube-call.ts";
+import { describeFormat, MULAW_8K, sameFormat, type McubeMediaFormat } from "./mcube-media.ts";
 
 export interface CallVerdict {
   ok: boolean;
@@ -9,15 +10,18 @@ export interface CallVerdict {
 /** playAudio frames closer together than this, with no call-control event between, form one burst. */
 const BURST_GAP_MS = 1000;
 /** Events that close a playAudio burst (the others are printed while it goes on). */
-const BURST_ENDERS = new Set(["checkpoint", "clearAudio", "terminate", "transfer", "closed", "hangup", "dtmf"]);
+const BURST_ENDERS = new Set(["checkpoint", "clearAudio", "terminate", "transfer", "closed", "hangup", "dtmf", "sendDTMF"]);
 
 function describe(entry: TimelineEntry): string {
   const d = (entry.detail ?? {}) as Record<string, any>;
   switch (entry.event) {
     case "connected":
       return "connected";
-    case "start":
-      return `start sent (callId ${d.callId}, streamId ${d.streamId})`;
+    case "start": {
+      const format = d.mediaFormat as McubeMediaFormat | undefined;
+      const media = format && !sameFormat(format, MULAW_8K) ? `, ${describeFormat(format)}` : "";
+      return `start sent (callId ${d.callId}, streamId ${d.streamId}${media})`;
+    }
     case "playback-start":
       return `caller hears audio (${d.heardMs} ms after start)`;
     case "playback-end":
@@ -36,6 +40,8 @@ function describe(entry: TimelineEntry): string {
       return "caller stops speaking";
     case "dtmf":
       return `caller presses ${d.digit}`;
+    case "sendDTMF":
+      return `the gateway presses ${d.digits} (sendDTMF)`;
     case "hangup":
       return d.stop ? "caller hangs up (stop sent)" : "caller hangs up";
     case "closed":
