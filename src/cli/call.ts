@@ -18,7 +18,8 @@ export const usage = `Usage: homebook call [--url ws://127.0.0.1:7900/ws/test-1]
 Places one call the way Mcube does: start, then real-time 20 ms media. Gateway audio is
 played through an emulated Mcube playout queue (checkpoints are acknowledged once their audio has
 played; clearAudio drops it). Prints a timeline and exits 0 when the gateway ended the call cleanly
-(terminate or transfer after the caller heard everything), 1 otherwise, with the reason.
+(terminate or transfer after the caller heard everything, and no invalid frame such as a playAudio in
+another format than the call's), 1 otherwise, with the reason.
 
   --url              gateway WebSocket (a session id is added when the path has none)
   --wav FILE         what the caller says: a mono WAV at any rate (PCM16 or μ-law)
