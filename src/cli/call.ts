@@ -6,16 +6,20 @@ import { HomebookError, UsageError } from "../base/errors.ts";
 import { judgeCall, timelinePrinter } from "../sim/call-report.ts";
 import { parseDtmfPlan, toneCallerAudio, wavToCallerAudio } from "../sim/caller-audio.ts";
 import { startMcubeCall, type McubeCall } from "../sim/mcube-call.ts";
+import { MULAW_8K, type McubeMediaFormat } from "../sim/mcube-media.ts";
+import { pcm16ToBytes } from "../audio/pcm-bytes.ts";
 import { parseCommandArgs } from "./args.ts";
 
 export const usage = `Usage: homebook call [--url ws://127.0.0.1:7900/ws/test-1] [--wav input.wav | --tone 440 --seconds 3]
                      [--did NUMBER] [--customer-number NUMBER] [--customer-name NAME] [--dtmf "1@2s,#@6s"]
-                     [--record heard.wav] [--token TOKEN] [--barge-in] [--max-seconds 60] [--json]
+                     [--record heard.wav] [--token TOKEN] [--barge-in] [--format mulaw|l16-8000|l16-16000]
+                     [--max-seconds 60] [--json]
 
-Places one call the way Mcube does: start, then real-time 20 ms μ-law media. Gateway audio is
+Places one call the way Mcube does: start, then real-time 20 ms media. Gateway audio is
 played through an emulated Mcube playout queue (checkpoints are acknowledged once their audio has
 played; clearAudio drops it). Prints a timeline and exits 0 when the gateway ended the call cleanly
-(terminate or transfer after the caller heard everything), 1 otherwise, with the reason.
+(terminate or transfer after the caller heard everything, and no invalid frame such as a playAudio in
+another format than the call's), 1 otherwise, with the reason.
 
   --url              gateway WebSocket (a session id is added when the path has none)
   --wav FILE         what the caller says: a mono WAV at any rate (PCM16 or μ-law)
@@ -25,7 +29,9 @@ played; clearAudio drops it). Prints a timeline and exits 0 when the gateway end
                      presses # once the reply to what they said has played (the offline agent ends then)
   --did, --customer-number, --customer-name   call context, sent as X-DID / X-CustNumber / X-CustName
   --token TOKEN      MCUBE_AUTH_TOKEN of the gateway (sent as Authorization: Bearer)
-  --record FILE      write what the caller heard as an 8 kHz μ-law WAV
+  --format FORMAT    media format announced in start and used both ways: mulaw (audio/x-mulaw, 8 kHz,
+                     the default), l16-8000 or l16-16000 (audio/x-l16, 16-bit little-endian PCM)
+  --record FILE      write what the caller heard as a WAV (8 kHz μ-law; 16-bit PCM at the call's rate for l16)
   --max-seconds N    hang up and fail when the call has not ended by then (default 60)
   --json             print the timeline and verdict as JSON instead of lines`;
 
@@ -96,6 +102,26 @@ function connectHint(message: string): string {
   return "is a gateway listening there? start one with 'homebook serve', or pass its address with --url";
 }
 
+const FORMATS: Record<string, McubeMediaFormat> = {
+  mulaw: MULAW_8K,
+  "l16-8000": { encoding: "audio/x-l16", sampleRate: 8000 },
+  "l16-16000": { encoding: "audio/x-l16", sampleRate: 16000 },
+};
+
+function mediaFormat(name: string | undefined): McubeMediaFormat {
+  if (name === undefined) return MULAW_8K;
+  const format = Object.hasOwn(FORMATS, name) ? FORMATS[name] : undefined;
+  if (!format) throw new UsageError(`call: --format ${name} is unknown`, `use one of ${Object.keys(FORMATS).join(", ")}`);
+  return format;
+}
+
+/** What the caller heard, as a WAV: μ-law calls as 8 kHz μ-law, L16 calls as 16-bit PCM at their own rate. */
+function heardWav(call: McubeCall): Uint8Array {
+  const { encoding, sampleRate } = call.mediaFormat;
+  if (encoding === "audio/x-mulaw") return writeWav({ sampleRate: 8000, encoding: "mulaw", data: call.heard });
+  return writeWav({ sampleRate, encoding: "pcm16", data: pcm16ToBytes(call.heardPcm) });
+}
+
 /** Resolves when `condition` holds or `timeoutMs` passes (polled; bounded). */
 async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
@@ -134,6 +160,7 @@ export async function run(argv: string[]): Promise<number> {
     dtmf: { type: "string" },
     record: { type: "string" },
     token: { type: "string" },
+    format: { type: "string" },
     "barge-in": { type: "boolean" },
     "max-seconds": { type: "string" },
     json: { type: "boolean" },
@@ -147,6 +174,7 @@ export async function run(argv: string[]): Promise<number> {
   const audio = await callerAudio(values);
   const dtmf = values.dtmf === undefined ? undefined : parseDtmfPlan(values.dtmf);
   const maxMs = positive(values["max-seconds"], 60, "max-seconds") * 1000;
+  const format = mediaFormat(values.format);
   if (values.record !== undefined) checkRecordPath(values.record);
   const headers: Record<string, string> = {};
   if (values.did) headers["X-DID"] = values.did;
@@ -158,7 +186,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.json) console.log(`calling ${url}`);
   let call: McubeCall;
   try {
-    call = await startMcubeCall({ url, upgradeHeaders: headers, dtmf, onEvent: values.json ? undefined : printer.onEvent });
+    call = await startMcubeCall({ url, upgradeHeaders: headers, dtmf, mediaFormat: format, onEvent: values.json ? undefined : printer.onEvent });
   } catch (err) {
     const reason = `could not connect: ${(err as Error).message}`;
     const fix = connectHint((err as Error).message);
@@ -178,7 +206,7 @@ export async function run(argv: string[]): Promise<number> {
   clearTimeout(timer);
   printer.flush();
 
-  if (values.record) await Bun.write(values.record, writeWav({ sampleRate: 8000, encoding: "mulaw", data: call.heard }));
+  if (values.record) await Bun.write(values.record, heardWav(call));
   const verdict = judgeCall(call.timeline, closed, timedOut);
   if (values.json) {
     console.log(JSON.stringify({ ...verdict, closed, timeline: call.timeline }, null, 2));

@@ -1,5 +1,6 @@
 /** Reads a simulated call's timeline for people: one line per event (playAudio grouped in bursts) and a verdict. */
 import type { TimelineEntry } from "./mcube-call.ts";
+import { describeFormat, MULAW_8K, sameFormat, type McubeMediaFormat } from "./mcube-media.ts";
 
 export interface CallVerdict {
   ok: boolean;
@@ -9,15 +10,18 @@ export interface CallVerdict {
 /** playAudio frames closer together than this, with no call-control event between, form one burst. */
 const BURST_GAP_MS = 1000;
 /** Events that close a playAudio burst (the others are printed while it goes on). */
-const BURST_ENDERS = new Set(["checkpoint", "clearAudio", "terminate", "transfer", "closed", "hangup", "dtmf"]);
+const BURST_ENDERS = new Set(["checkpoint", "clearAudio", "terminate", "transfer", "closed", "hangup", "dtmf", "sendDTMF"]);
 
 function describe(entry: TimelineEntry): string {
   const d = (entry.detail ?? {}) as Record<string, any>;
   switch (entry.event) {
     case "connected":
       return "connected";
-    case "start":
-      return `start sent (callId ${d.callId}, streamId ${d.streamId})`;
+    case "start": {
+      const format = d.mediaFormat as McubeMediaFormat | undefined;
+      const media = format && !sameFormat(format, MULAW_8K) ? `, ${describeFormat(format)}` : "";
+      return `start sent (callId ${d.callId}, streamId ${d.streamId}${media})`;
+    }
     case "playback-start":
       return `caller hears audio (${d.heardMs} ms after start)`;
     case "playback-end":
@@ -36,6 +40,8 @@ function describe(entry: TimelineEntry): string {
       return "caller stops speaking";
     case "dtmf":
       return `caller presses ${d.digit}`;
+    case "sendDTMF":
+      return `the gateway presses ${d.digits} (sendDTMF)`;
     case "hangup":
       return d.stop ? "caller hangs up (stop sent)" : "caller hangs up";
     case "closed":
@@ -60,6 +66,8 @@ function stamp(atMs: number): string {
 export function timelinePrinter(write: (line: string) => void): { onEvent(entry: TimelineEntry): void; flush(): void } {
   let burst: { startMs: number; lastMs: number; frames: number; ms: number } | undefined;
   let bursts = 0;
+  /** Each kind of invalid frame is printed once (a gateway sending the wrong format does so all call long). */
+  const invalidSeen = new Set<string>();
   const flush = (atMs?: number) => {
     if (!burst) return;
     bursts += 1;
@@ -81,6 +89,11 @@ export function timelinePrinter(write: (line: string) => void): { onEvent(entry:
         }
         return;
       }
+      if (entry.event === "invalid") {
+        const reason = String((entry.detail as { reason?: unknown })?.reason);
+        if (invalidSeen.has(reason)) return;
+        invalidSeen.add(reason);
+      }
       if (BURST_ENDERS.has(entry.event)) flush(entry.atMs);
       write(`${stamp(entry.atMs)}  ${describe(entry)}`);
     },
@@ -90,7 +103,7 @@ export function timelinePrinter(write: (line: string) => void): { onEvent(entry:
 
 /**
  * A clean call: the caller heard audio, the gateway ended it with terminate or transfer after the
- * queued audio had played, and the socket closed normally.
+ * queued audio had played, sent nothing Mcube would refuse or degrade on, and the socket closed normally.
  */
 export function judgeCall(timeline: readonly TimelineEntry[], closed: { code: number; reason: string }, timedOut: boolean): CallVerdict {
   if (timedOut) return { ok: false, reason: "the call did not end in time; the caller hung up" };
@@ -104,5 +117,10 @@ export function judgeCall(timeline: readonly TimelineEntry[], closed: { code: nu
   if (queuedMs > 0) return { ok: false, reason: `${end.event} came with ${queuedMs} ms of audio not yet played: the caller missed the end` };
   if (!heardSomething) return { ok: false, reason: `the caller heard nothing before ${end.event}` };
   if (![1000, 1001, 1005].includes(closed.code)) return { ok: false, reason: `${end.event}, then the socket closed with ${closed.code}` };
+  const invalid = timeline.filter((e) => e.event === "invalid");
+  if (invalid.length > 0) {
+    const first = String((invalid[0]!.detail as { reason?: unknown })?.reason);
+    return { ok: false, reason: `the gateway sent ${invalid.length} invalid frame(s), the first: ${first}` };
+  }
   return { ok: true, reason: end.event === "terminate" ? "the gateway ended the call (terminate)" : "the gateway transferred the call" };
 }

@@ -4,30 +4,41 @@
  * `homebook agent` and the offline mode of `homebook serve` run it with the echo persona.
  */
 import type { Server, ServerWebSocket } from "bun";
+import { systemClock } from "../base/clock.ts";
 import { FakeConversationSession, FIRST_MESSAGE_TONE_HZ } from "./fake-conversation.ts";
-import type { FakeAgentOptions, FakeAgentServer, FakeConversation } from "./fake-agent-types.ts";
+import type { FakeAgentOptions, FakeAgentServer, FakeConversation, SpokenMessage } from "./fake-agent-types.ts";
 import { firstMessageOverride, validateInit } from "./init-validation.ts";
 import { startEchoPersona } from "./echo-persona.ts";
 import { loadEchoPrompts } from "./echo-prompts.ts";
 
-export type { FakeAgentOptions, FakeAgentServer, FakeConversation, SpeakTurn, FakeAgentPersona } from "./fake-agent-types.ts";
-export { FIRST_MESSAGE_TONE_HZ, STALE_TONE_HZ, TURN_TONES_HZ } from "./fake-conversation.ts";
+export type * from "./fake-agent-types.ts";
+export { FIRST_MESSAGE_TONE_HZ, MAX_DURATION_TONE_HZ, STALE_TONE_HZ, TURN_TONES_HZ } from "./fake-conversation.ts";
+export { SERVER_EVENT_EXAMPLES, type ServerEvent, type ServerEventType } from "./agent-event-examples.ts";
 
 export const CONVERSATION_PATH = "/v1/convai/conversation";
 const SIGNED_URL_PATHS = new Set(["/v1/convai/conversation/get-signed-url", "/v1/convai/conversation/get_signed_url"]);
 /** Signed URLs must be used within 15 minutes of issue. */
 const SIGNED_URL_TTL_MS = 15 * 60_000;
 /** The scripted persona's default greeting. */
-export const DEFAULT_FIRST_MESSAGE: { text: string; durationMs: number; toneHz?: number } = {
+export const DEFAULT_FIRST_MESSAGE: SpokenMessage = {
   text: "Hello, this is the test agent. How can I help?",
   durationMs: 1500,
 };
+/** What the agent says when a conversation reaches its maximum duration (unless told otherwise). */
+export const DEFAULT_MAX_DURATION_MESSAGE: SpokenMessage = { text: "We have reached the time limit for this call. Goodbye.", durationMs: 1200 };
+/** How long a conversation may wait for the client's init by default. */
+export const DEFAULT_INIT_TIMEOUT_MS = 5000;
+/** The service ends a conversation after this long without user audio (transport_receive_timeout). */
+export const DEFAULT_USER_AUDIO_TIMEOUT_MS = 60_000;
 
 interface Connection {
   conversation: FakeConversationSession;
   /** Set when the request is refused right after the handshake. */
   refusal?: { code: number; reason: string };
 }
+
+/** Why the service turns a conversation request away: at the HTTP upgrade (status) or right after it (close code). */
+type Refusal = { status: 401 | 403; detail: string } | { code: number; reason: string };
 
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -38,9 +49,9 @@ function randomHex(bytes: number): string {
 }
 
 /**
- * Starts the fake server.
+ * Starts the fake server. Strict by default: a conversation starts only on the client's init; leniency is explicit.
  * @example
- * const agent = await startFakeAgentServer({ outputFormat: "ulaw_8000" });
+ * const agent = await startFakeAgentServer({ outputFormat: "ulaw_8000", clock });
  * // ELEVENLABS_BASE_URL = agent.baseUrl
  * const conv = await agent.nextConversation();
  * await conv.init;
@@ -49,6 +60,7 @@ function randomHex(bytes: number): string {
 export async function startFakeAgentServer(options: FakeAgentOptions = {}): Promise<FakeAgentServer> {
   const {
     apiKey,
+    clock = systemClock,
     inputFormat = "pcm_16000",
     outputFormat = "pcm_16000",
     persona = "scripted",
@@ -61,10 +73,17 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
     seed = 1,
     logger,
     stall,
+    lenient = {},
+    initTimeoutMs = DEFAULT_INIT_TIMEOUT_MS,
+    agentResponseComplete = true,
+    maxDurationMs,
+    maxDurationMessage = DEFAULT_MAX_DURATION_MESSAGE,
+    userAudioTimeoutMs = DEFAULT_USER_AUDIO_TIMEOUT_MS,
+    queue,
   } = options;
   const conversations: FakeConversationSession[] = [];
   const signatures = new Map<string, { agentId: string; expiresAt: number }>();
-  const stats = { signedUrlRequests: 0, connections: 0, stalledRequests: 0 };
+  const stats = { signedUrlRequests: 0, connections: 0, upgradeRefusals: 0, stalledRequests: 0 };
   /** Answers for the requests `stall` holds, given when the server stops. */
   const stalled = new Set<() => void>();
   const hold = (): Promise<Response> => {
@@ -73,6 +92,8 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
   };
   const waiters: { resolve: (c: FakeConversation) => void }[] = [];
   let handedOut = 0;
+  /** Conversation requests accepted at the upgrade (for the queue's first N). */
+  let accepted = 0;
   let port = 0;
   const prompts = persona === "echo" ? await loadEchoPrompts() : undefined;
 
@@ -89,41 +110,24 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
       return json(404, { detail: { status: "agent_not_found", message: "Agent not found" } });
     }
     const signature = randomHex(24);
-    signatures.set(signature, { agentId, expiresAt: Date.now() + SIGNED_URL_TTL_MS });
+    signatures.set(signature, { agentId, expiresAt: clock.now() + SIGNED_URL_TTL_MS });
     const query = new URLSearchParams({ agent_id: agentId, conversation_signature: signature });
     return json(200, { signed_url: `ws://127.0.0.1:${port}${CONVERSATION_PATH}?${query}` });
   };
 
-  /** Why the real service would turn this connection away right after the handshake, if it would. */
-  const refusalFor = (agentId: string, url: URL): Connection["refusal"] => {
+  /** Why the service would turn this request away, and where: an unknown agent after the handshake, a bad signature at the upgrade. */
+  const refusalFor = (agentId: string, url: URL): Refusal | undefined => {
     if (knownAgents && !knownAgents.includes(agentId)) return { code: 3000, reason: "Request error" };
     const signature = url.searchParams.get("conversation_signature") ?? url.searchParams.get("token");
-    if (signature === null) return requireSignedUrl ? { code: 1008, reason: "Authentication required: use a signed URL" } : undefined;
-    const entry = signatures.get(signature);
-    if (!entry || entry.agentId !== agentId || entry.expiresAt < Date.now()) {
-      return { code: 1008, reason: "Invalid or expired conversation signature" };
+    let refusal: Refusal | undefined;
+    if (signature === null) {
+      if (requireSignedUrl) refusal = { status: 401, detail: "Authentication required: use a signed URL" };
+    } else {
+      const entry = signatures.get(signature);
+      if (!entry || entry.agentId !== agentId || entry.expiresAt < clock.now()) refusal = { status: 403, detail: "Invalid or expired conversation signature" };
     }
-    return undefined;
-  };
-
-  const upgrade = (req: Request, url: URL, srv: Server<Connection>): Response | undefined => {
-    const agentId = url.searchParams.get("agent_id");
-    if (!agentId) return json(422, { detail: [{ type: "missing", loc: ["query", "agent_id"], msg: "Field required", input: null }] });
-    const conversation = new FakeConversationSession({
-      id: `conv_${randomHex(12)}`,
-      agentId,
-      inputFormat,
-      outputFormat,
-      pingIntervalMs,
-      realtimeFactor,
-      seed: seed + conversations.length,
-      logger,
-    });
-    const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
-    const headers = protocols.includes("convai") ? { "Sec-WebSocket-Protocol": "convai" } : undefined;
-    const data: Connection = { conversation, refusal: refusalFor(agentId, url) };
-    if (!srv.upgrade(req, { data, headers })) return json(400, { detail: "Expected a WebSocket upgrade" });
-    return undefined;
+    if (refusal && "status" in refusal && lenient.refusalsAfterHandshake) return { code: 1008, reason: refusal.detail };
+    return refusal;
   };
 
   const startPersona = (conversation: FakeConversationSession, init: unknown) => {
@@ -135,6 +139,44 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
     const configured = options.firstMessage === undefined ? DEFAULT_FIRST_MESSAGE : options.firstMessage;
     const first = override === undefined ? configured : override === "" ? null : { text: override, durationMs: configured?.durationMs ?? DEFAULT_FIRST_MESSAGE.durationMs };
     if (first) void conversation.speak({ text: first.text, durationMs: first.durationMs, toneHz: configured?.toneHz ?? FIRST_MESSAGE_TONE_HZ });
+  };
+
+  const upgrade = (req: Request, url: URL, srv: Server<Connection>): Response | undefined => {
+    const agentId = url.searchParams.get("agent_id");
+    if (!agentId) return json(422, { detail: [{ type: "missing", loc: ["query", "agent_id"], msg: "Field required", input: null }] });
+    const refusal = refusalFor(agentId, url);
+    if (refusal && "status" in refusal) {
+      stats.upgradeRefusals += 1;
+      return json(refusal.status, { detail: refusal.detail });
+    }
+    const queued = queue && accepted < (queue.conversations ?? Number.POSITIVE_INFINITY) ? queue : undefined;
+    accepted += 1;
+    const conversation = new FakeConversationSession({
+      id: `conv_${randomHex(12)}`,
+      agentId,
+      clock,
+      inputFormat,
+      outputFormat,
+      pingIntervalMs,
+      realtimeFactor,
+      seed: seed + conversations.length,
+      agentResponseComplete,
+      metadataBeforeInit: lenient.metadataBeforeInit === true,
+      stalled: stall === "metadata",
+      initTimeoutMs,
+      maxDurationMs,
+      maxDurationMessage,
+      userAudioTimeoutMs,
+      queue: queued,
+      validate: (init) => validateInit(init, { allowedOverrides, requiredDynamicVariables }),
+      onStart: startPersona,
+      logger,
+    });
+    const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+    const headers = protocols.includes("convai") ? { "Sec-WebSocket-Protocol": "convai" } : undefined;
+    const data: Connection = { conversation, refusal };
+    if (!srv.upgrade(req, { data, headers })) return json(400, { detail: "Expected a WebSocket upgrade" });
+    return undefined;
   };
 
   const opened = (ws: ServerWebSocket<Connection>) => {
@@ -152,16 +194,7 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
       return;
     }
     if (stall === "metadata") return; // upgraded, then nothing: no metadata, no pings
-    conversation.begin();
-    void conversation.init.then((init) => {
-      if (!conversation.isOpen) return;
-      const verdict = validateInit(init, { allowedOverrides, requiredDynamicVariables });
-      if (!verdict.ok) {
-        conversation.error(1008, verdict.errorType, verdict.message);
-        return;
-      }
-      startPersona(conversation, init);
-    });
+    conversation.open();
   };
 
   const server = Bun.serve<Connection>({
@@ -213,11 +246,11 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
       return new Promise((resolve, reject) => {
         const waiter = {
           resolve: (c: FakeConversation) => {
-            clearTimeout(timer);
+            clock.clearTimer(timer);
             resolve(c);
           },
         };
-        const timer = setTimeout(() => {
+        const timer = clock.setTimer(() => {
           waiters.splice(waiters.indexOf(waiter), 1);
           reject(new Error(`fake agent: no conversation opened within ${timeoutMs} ms`));
         }, timeoutMs);

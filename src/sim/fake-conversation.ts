@@ -1,29 +1,34 @@
-/** One conversation on the fake ElevenLabs server: the protocol state, scripted turns, and the hooks a persona uses. */
+/**
+ * One conversation on the fake ElevenLabs server: the protocol's life (init, queue, metadata, pings, limits,
+ * errors, close), every timer on an injected clock, and the hooks a persona or a test uses to script it.
+ */
 import type { AgentAudioFormat } from "../audio/agent-format.ts";
+import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../log/logger.ts";
-import { chunkPlanMs, encodeAgentAudio, formatInfo, seededRandom, sliceByPlan } from "./agent-audio.ts";
-import {
-  agentResponseCorrectionFrame,
-  agentResponseFrame,
-  agentToolResponseFrame,
-  audioFrame,
-  clientToolCallFrame,
-  errorFrame,
-  interruptionFrame,
-  metadataFrame,
-  pingFrame,
-  userTranscriptFrame,
-  CLOSE_REASONS,
-} from "./agent-wire.ts";
-import type { FakeConversation, SpeakTurn } from "./fake-agent-types.ts";
-import { concatBytes, tonePcm16 } from "./tones.ts";
+import type { ServerEvent } from "./agent-event-examples.ts";
+import * as tools from "./agent-tools.ts";
+import { TurnStreamer } from "./agent-turns.ts";
+import { CLOSE_REASONS, errorFrame, metadataFrame, pingFrame, queueStatusFrame, userTranscriptFrame, agentResponseCorrectionFrame, type AgentErrorType, type ErrorDetails } from "./agent-wire.ts";
+import type {
+  EndCallOptions,
+  FakeAgentQueue,
+  FakeConversation,
+  FullPayloadOrder,
+  McpToolCallOptions,
+  McpToolOutcome,
+  SpeakTurn,
+  SpokenMessage,
+  SystemToolOptions,
+  TransferToNumberOptions,
+} from "./fake-agent-types.ts";
+import type { InitVerdict } from "./init-validation.ts";
+import { ClientInbox } from "./client-inbox.ts";
+import { OwnedTimers } from "./owned-timers.ts";
 
-/** Tone of the scripted first message. */
-export const FIRST_MESSAGE_TONE_HZ = 440;
-/** Default tones of later scripted turns, in order (then repeating). */
-export const TURN_TONES_HZ = [660, 880, 550, 770, 990, 330] as const;
-/** Tone of late audio sent after an interruption: a client that plays it has a bug. */
-export const STALE_TONE_HZ = 1250;
+export { FIRST_MESSAGE_TONE_HZ, STALE_TONE_HZ, TURN_TONES_HZ } from "./agent-turns.ts";
+
+/** Tone of the default max-duration message. */
+export const MAX_DURATION_TONE_HZ = 1100;
 
 export interface SocketLike {
   send(text: string): void;
@@ -35,45 +40,43 @@ export interface SocketLike {
 export interface ConversationSettings {
   id: string;
   agentId: string;
+  clock: Clock;
   inputFormat: AgentAudioFormat;
   outputFormat: AgentAudioFormat;
   pingIntervalMs: number;
   realtimeFactor: number;
   seed: number;
+  agentResponseComplete: boolean;
+  /** Strict: the conversation starts on the client's init. Lenient: metadata on open, the first frame is the init or nothing. */
+  metadataBeforeInit: boolean;
+  /** A stalled service: frames are read, but the conversation never starts (no metadata, no pings, no deadlines). */
+  stalled: boolean;
+  /** Strict mode only: no init within this closes the conversation (0: wait forever). */
+  initTimeoutMs: number;
+  maxDurationMs?: number;
+  maxDurationMessage: SpokenMessage | null;
+  /** 0: no limit. */
+  userAudioTimeoutMs: number;
+  queue?: FakeAgentQueue;
+  /** Checks the init frame; a refusal ends the conversation with the error (before any metadata when strict). */
+  validate(init: unknown): InitVerdict;
+  /** The conversation is under way (admitted): the persona takes over. */
+  onStart(conversation: FakeConversationSession, init: unknown): void;
   logger?: Logger;
-}
-
-type Listener<T> = (value: T) => void;
-
-interface Waiter {
-  predicate: (m: any) => boolean;
-  resolve: (m: any) => void;
-}
-
-/** A turn being streamed; `aborted` stops it between chunks. */
-interface ActiveTurn {
-  id: number;
-  aborted: boolean;
 }
 
 export class FakeConversationSession implements FakeConversation {
   readonly id: string;
   readonly agentId: string;
+  readonly clock: Clock;
   readonly init: Promise<unknown>;
   readonly closed: Promise<{ code: number; reason: string }>;
-  readonly messages: unknown[] = [];
-  /** Wall-clock time (performance.now) until which the caller is still hearing the agent. */
-  speakingUntil = 0;
+  readonly turns: TurnStreamer;
+  framesBeforeInit = 0;
 
   private readonly settings: ConversationSettings;
-  private readonly random: () => number;
-  private readonly audioParts: Uint8Array[] = [];
-  private audioCache: Uint8Array | undefined;
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
-  private readonly sleepers = new Set<() => void>();
-  private readonly waiters = new Set<Waiter>();
-  private readonly audioListeners: Listener<Uint8Array>[] = [];
-  private readonly frameListeners: Listener<any>[] = [];
+  private readonly inbox: ClientInbox;
+  private readonly timers: OwnedTimers;
   private socket: SocketLike | undefined;
   private resolveInit!: (frame: unknown) => void;
   private resolveClosed!: (value: { code: number; reason: string }) => void;
@@ -82,26 +85,36 @@ export class FakeConversationSession implements FakeConversation {
   private frozen = false;
   private eventCounter = 0;
   private pingCounter = 0;
-  private pingSentAt = new Map<number, number>();
+  private readonly pingSentAt = new Map<number, number>();
   private lastPingMs: number | null = null;
-  /** Scripted turns spoken without an explicit tone (picks the next of TURN_TONES_HZ). */
-  private turnCount = 0;
-  private currentTurn: ActiveTurn | undefined;
-  private speakChain: Promise<unknown> = Promise.resolve();
-  lastAgentEventId = 0;
+  private initTimer: Timer | undefined;
+  private idleTimer: Timer | undefined;
 
   constructor(settings: ConversationSettings) {
     this.settings = settings;
     this.id = settings.id;
     this.agentId = settings.agentId;
-    this.random = seededRandom(settings.seed);
+    this.clock = settings.clock;
+    this.inbox = new ClientInbox(settings.clock);
+    this.timers = new OwnedTimers(settings.clock);
     this.init = new Promise((resolve) => (this.resolveInit = resolve));
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.turns = new TurnStreamer(this, {
+      conversationId: settings.id,
+      outputFormat: settings.outputFormat,
+      realtimeFactor: settings.realtimeFactor,
+      seed: settings.seed,
+      agentResponseComplete: settings.agentResponseComplete,
+      logger: settings.logger,
+    });
   }
 
   get userAudio(): Uint8Array {
-    if (!this.audioCache) this.audioCache = concatBytes(this.audioParts);
-    return this.audioCache;
+    return this.inbox.userAudio;
+  }
+
+  get messages(): unknown[] {
+    return this.inbox.messages;
   }
 
   get inputFormat(): AgentAudioFormat {
@@ -116,22 +129,85 @@ export class FakeConversationSession implements FakeConversation {
     return !this.isClosed && this.socket !== undefined;
   }
 
+  get lastAgentEventId(): number {
+    return this.turns.lastEventId;
+  }
+
+  get isSpeaking(): boolean {
+    return this.turns.isSpeaking;
+  }
+
   /** The socket opened. */
   attach(socket: SocketLike): void {
     this.socket = socket;
   }
 
-  /** The request is accepted: metadata goes first, then pings start. */
-  begin(): void {
-    const { id, outputFormat, inputFormat, pingIntervalMs } = this.settings;
-    this.settings.logger?.info("fake agent conversation started", { conversation_id: id, agent_id: this.agentId });
-    this.sendFrame(metadataFrame(id, outputFormat, inputFormat));
-    this.every(pingIntervalMs, () => this.ping());
+  /** The request is accepted: strict, wait for the client's init; lenient, start at once. */
+  open(): void {
+    if (this.settings.metadataBeforeInit) {
+      void this.start(undefined);
+      return;
+    }
+    const { initTimeoutMs } = this.settings;
+    if (initTimeoutMs > 0) {
+      this.initTimer = this.timers.after(initTimeoutMs, () => {
+        if (this.initReceived) return;
+        this.error(1008, "missing_fields", "conversation_initiation_client_data was not received");
+      });
+    }
   }
 
   /** The socket opened but the request is refused before any frame (unknown agent, bad signature). */
   refuse(code: number, reason: string): void {
     this.socket?.close(code, reason);
+  }
+
+  /** Admission (queue), metadata, pings and limits; then the persona (strict: with the init; lenient: once the init is known). */
+  private async start(init: unknown): Promise<void> {
+    if (!(await this.admit())) return;
+    const { id, pingIntervalMs, maxDurationMs, userAudioTimeoutMs } = this.settings;
+    this.settings.logger?.info("fake agent conversation started", { conversation_id: id, agent_id: this.agentId });
+    this.timers.every(pingIntervalMs, () => this.ping());
+    if (maxDurationMs !== undefined) this.timers.after(maxDurationMs, () => void this.exceedMaxDuration());
+    if (userAudioTimeoutMs > 0) this.armIdleTimer();
+    if (!this.settings.metadataBeforeInit) {
+      this.settings.onStart(this, init);
+      return;
+    }
+    const first = await this.init;
+    if (!this.isOpen) return;
+    if (this.refusedBy(first)) return;
+    this.settings.onStart(this, first);
+  }
+
+  /** Sends metadata, going through the wait queue first when there is one; false when the conversation ended there. */
+  private async admit(): Promise<boolean> {
+    const { queue, id, outputFormat, inputFormat } = this.settings;
+    const metadata = () => this.sendFrame(metadataFrame(id, outputFormat, inputFormat));
+    if (!queue) {
+      metadata();
+      return true;
+    }
+    if (!queue.beforeMetadata) metadata();
+    this.sendFrame(queueStatusFrame("waiting"));
+    await this.timers.sleep(queue.waitMs);
+    if (!this.isOpen) return false;
+    if (queue.outcome === "timed_out") {
+      this.sendFrame(queueStatusFrame("timed_out"));
+      this.close(3008);
+      return false;
+    }
+    this.sendFrame(queueStatusFrame("admitted"));
+    if (queue.beforeMetadata) metadata();
+    return true;
+  }
+
+  /** True (and the conversation ends with the error) when the init breaks the agent's rules. */
+  private refusedBy(init: unknown): boolean {
+    const verdict = this.settings.validate(init);
+    if (verdict.ok) return false;
+    this.error(1008, verdict.errorType, verdict.message);
+    return true;
   }
 
   /** Raw client text frame. Returns false when it was malformed (the conversation is then closing). */
@@ -141,42 +217,59 @@ export class FakeConversationSession implements FakeConversation {
     try {
       frame = JSON.parse(text);
     } catch {
-      this.error(1008, "invalid_message", "Invalid message received");
-      return false;
+      frame = undefined;
     }
     if (frame === null || typeof frame !== "object") {
       this.error(1008, "invalid_message", "Invalid message received");
       return false;
     }
+    const strictBeforeInit = !this.settings.metadataBeforeInit && !this.initReceived;
+    if (strictBeforeInit && frame.type !== "conversation_initiation_client_data") this.framesBeforeInit += 1;
     if (typeof frame.user_audio_chunk === "string") {
-      const bytes = new Uint8Array(Buffer.from(frame.user_audio_chunk, "base64"));
-      this.audioParts.push(bytes);
-      this.audioCache = undefined;
-      for (const listener of this.audioListeners) listener(bytes);
+      if (!strictBeforeInit) this.recordUserAudio(new Uint8Array(Buffer.from(frame.user_audio_chunk, "base64")));
       return true;
     }
-    this.messages.push(frame);
     if (frame.type === "pong") this.onPong(frame);
-    if (!this.initReceived) {
-      this.initReceived = true;
-      this.resolveInit(frame.type === "conversation_initiation_client_data" ? frame : null);
-    }
-    for (const listener of this.frameListeners) listener(frame);
-    for (const waiter of [...this.waiters]) {
-      if (waiter.predicate(frame)) {
-        this.waiters.delete(waiter);
-        waiter.resolve(frame);
-      }
-    }
+    if (!this.initReceived) this.onFirstFrames(frame);
+    this.inbox.addFrame(frame);
     return true;
   }
 
-  /** The socket is gone: stop every timer and turn. */
+  /** Strict: only the init starts the conversation. Lenient: the first frame is the init, or there is none. */
+  private onFirstFrames(frame: any): void {
+    const isInit = frame.type === "conversation_initiation_client_data";
+    if (this.settings.metadataBeforeInit) {
+      this.initReceived = true;
+      this.resolveInit(isInit ? frame : null);
+      return;
+    }
+    if (!isInit) return;
+    this.initReceived = true;
+    this.timers.cancel(this.initTimer);
+    this.resolveInit(frame);
+    if (!this.settings.stalled && !this.refusedBy(frame)) void this.start(frame);
+  }
+
+  private recordUserAudio(bytes: Uint8Array): void {
+    if (this.idleTimer !== undefined) this.armIdleTimer();
+    this.inbox.addAudio(bytes);
+  }
+
+  /** transport_receive_timeout: no user audio for userAudioTimeoutMs. */
+  private armIdleTimer(): void {
+    this.timers.cancel(this.idleTimer);
+    this.idleTimer = this.timers.after(this.settings.userAudioTimeoutMs, () => {
+      this.error(1002, "transport_receive_timeout", "No user audio received");
+    });
+  }
+
+  /** The socket is gone: stop every timer and turn; pending waits fail. */
   onSocketClosed(code: number, reason: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
     this.stopActivity();
     if (!this.initReceived) this.resolveInit(null);
+    this.inbox.close(code);
     this.settings.logger?.info("fake agent conversation closed", { conversation_id: this.id, code });
     this.resolveClosed({ code, reason });
   }
@@ -191,19 +284,18 @@ export class FakeConversationSession implements FakeConversation {
 
   /** Stops the current turn, every timer and every sleeper. */
   private stopActivity(): void {
-    if (this.currentTurn) this.currentTurn.aborted = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    for (const wake of this.sleepers) wake();
-    this.sleepers.clear();
+    this.turns.abortCurrent();
+    this.timers.stop();
   }
 
-  onUserAudio(listener: Listener<Uint8Array>): void {
-    this.audioListeners.push(listener);
+  /** Each user_audio_chunk as it arrives (for personas). */
+  onUserAudio(listener: (bytes: Uint8Array) => void): void {
+    this.inbox.onAudio(listener);
   }
 
-  onClientFrame(listener: Listener<any>): void {
-    this.frameListeners.push(listener);
+  /** Each other client frame as it arrives (for personas). */
+  onClientFrame(listener: (frame: any) => void): void {
+    this.inbox.onFrame(listener);
   }
 
   nextEventId(): number {
@@ -211,81 +303,62 @@ export class FakeConversationSession implements FakeConversation {
     return this.eventCounter;
   }
 
-  speak(turn: SpeakTurn): Promise<number> {
-    const { outputFormat } = this.settings;
-    const hz = turn.toneHz ?? TURN_TONES_HZ[this.turnCount++ % TURN_TONES_HZ.length]!;
-    const samples = tonePcm16(hz, turn.durationMs, formatInfo(outputFormat).sampleRate);
-    return this.speakSamples(samples, turn.text ?? `(a ${hz} Hz tone for ${turn.durationMs} ms)`, turn.eventId);
-  }
-
-  /** Speaks PCM16 samples at the output format's rate as one turn (turns queue behind each other). */
-  speakSamples(samples: Int16Array, text: string, eventId?: number): Promise<number> {
-    const run = this.speakChain.then(() => this.streamTurn(samples, text, eventId));
-    this.speakChain = run.catch(() => undefined);
-    return run;
-  }
-
-  private async streamTurn(samples: Int16Array, text: string, eventId: number | undefined): Promise<number> {
-    const id = eventId ?? this.nextEventId();
+  claimEventId(id: number): void {
     this.eventCounter = Math.max(this.eventCounter, id);
-    this.lastAgentEventId = id;
-    if (!this.isOpen) return id;
-    const { outputFormat, realtimeFactor } = this.settings;
-    const rate = formatInfo(outputFormat).sampleRate;
-    const durationMs = (samples.length * 1000) / rate;
-    const turn: ActiveTurn = { id, aborted: false };
-    this.currentTurn = turn;
-    this.speakingUntil = Math.max(performance.now(), this.speakingUntil) + durationMs;
-    this.settings.logger?.debug("fake agent turn", { conversation_id: this.id, event_id: id, agent_response: text });
-    // agent_response carries the turn's whole text and goes with the first audio chunk.
-    this.sendFrame(agentResponseFrame(text, id));
-    const plan = chunkPlanMs(durationMs, this.random);
-    const pieces = sliceByPlan(samples, rate, plan);
-    for (let i = 0; i < pieces.length; i++) {
-      if (turn.aborted || !this.isOpen) break;
-      this.sendFrame(audioFrame(encodeAgentAudio(pieces[i]!, outputFormat), id));
-      await this.sleep((plan[i] ?? 0) / realtimeFactor);
-    }
-    if (turn.aborted) this.speakingUntil = performance.now();
-    if (this.currentTurn === turn) this.currentTurn = undefined;
-    return id;
   }
 
-  /** True while a turn is being sent or still playing at the caller (by real-time estimate). */
-  get isSpeaking(): boolean {
-    return this.currentTurn !== undefined || performance.now() < this.speakingUntil;
+  speak(turn: SpeakTurn): Promise<number> {
+    return this.turns.speak(turn);
   }
 
-  async interrupt(options: { staleAudioMs?: number } = {}): Promise<number> {
-    const turn = this.currentTurn;
-    const interruptedId = turn?.id ?? this.lastAgentEventId;
-    if (turn) turn.aborted = true;
-    this.speakingUntil = performance.now();
-    // The interruption id is newer than the interrupted turn's; clients drop audio with event_id <= it.
-    const id = this.nextEventId();
-    this.sendFrame(interruptionFrame(id));
-    if (options.staleAudioMs) this.sendStaleAudio(interruptedId, options.staleAudioMs);
-    return id;
+  speakSamples(samples: Int16Array, text: string): Promise<number> {
+    return this.turns.speakSamples(samples, text);
+  }
+
+  async interrupt(options: { staleAudioMs?: number; sameEventId?: boolean } = {}): Promise<number> {
+    return this.turns.interrupt(options);
   }
 
   sendStaleAudio(eventId: number, durationMs: number): void {
-    const { outputFormat } = this.settings;
-    const rate = formatInfo(outputFormat).sampleRate;
-    const samples = tonePcm16(STALE_TONE_HZ, durationMs, rate);
-    for (const piece of sliceByPlan(samples, rate, chunkPlanMs(durationMs, this.random))) {
-      this.sendFrame(audioFrame(encodeAgentAudio(piece, outputFormat), eventId));
-    }
+    this.turns.sendStaleAudio(eventId, durationMs);
   }
 
   async clientToolCall(toolName: string, parameters: Record<string, unknown>): Promise<string> {
-    const toolCallId = `${toolName}_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
-    this.sendFrame(clientToolCallFrame(toolName, toolCallId, parameters, this.lastAgentEventId));
-    return toolCallId;
+    return tools.clientToolCall(this, toolName, parameters);
   }
 
-  systemToolResponse(toolName: string): void {
-    const toolCallId = `${toolName}_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
-    this.sendFrame(agentToolResponseFrame(toolName, toolCallId, "system", this.lastAgentEventId));
+  systemToolResponse(toolName: string, options?: SystemToolOptions): string {
+    return tools.systemToolResponse(this, toolName, options);
+  }
+
+  endCall(options: EndCallOptions): Promise<void> {
+    return tools.endCall(this, options);
+  }
+
+  transferToNumber(options: TransferToNumberOptions): string {
+    return tools.transferToNumber(this, options);
+  }
+
+  playKeypadTouchTone(tones: string, order?: FullPayloadOrder): string {
+    return tools.playKeypadTouchTone(this, tones, order);
+  }
+
+  dtmfRequest(digits: string): number {
+    return tools.dtmfRequest(this, digits);
+  }
+
+  mcpToolCall(options?: McpToolCallOptions): Promise<McpToolOutcome> {
+    return tools.mcpToolCall(this, options);
+  }
+
+  async exceedMaxDuration(): Promise<void> {
+    if (!this.isOpen) return;
+    await this.turns.final(this.settings.maxDurationMessage && { toneHz: MAX_DURATION_TONE_HZ, ...this.settings.maxDurationMessage });
+    this.error(1000, "max_duration_exceeded");
+  }
+
+  sendEvent(event: ServerEvent): void {
+    this.sendFrame(event);
   }
 
   userTranscript(text: string): void {
@@ -294,37 +367,22 @@ export class FakeConversationSession implements FakeConversation {
   }
 
   agentResponseCorrection(original: string, corrected: string): void {
-    this.sendFrame(agentResponseCorrectionFrame(original, corrected, this.lastAgentEventId));
+    this.sendFrame(agentResponseCorrectionFrame(original, corrected, this.turns.lastEventId));
   }
 
   close(code: number, reason?: string): void {
     if (this.isClosed || !this.socket) return;
-    if (this.currentTurn) this.currentTurn.aborted = true;
+    this.turns.abortCurrent();
     this.socket.close(code, reason ?? CLOSE_REASONS[code] ?? "");
   }
 
-  error(code: number, errorType: string, message?: string): void {
-    this.sendFrame(errorFrame(code, errorType, message));
-    this.close(code, message ?? errorType);
+  error(code: 1000 | 1002 | 1008 | 1011, errorType?: AgentErrorType, message?: string, more: Omit<ErrorDetails, "errorType" | "message"> = {}): void {
+    this.sendFrame(errorFrame(code, { errorType, message, ...more }));
+    this.close(code, message ?? errorType ?? CLOSE_REASONS[code]);
   }
 
   waitForMessage(predicate: (m: any) => boolean, timeoutMs = 5000): Promise<any> {
-    const found = this.messages.find(predicate);
-    if (found !== undefined) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        predicate,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        reject(new Error(`fake agent: no matching client frame within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiters.add(waiter);
-    });
+    return this.inbox.waitFor(predicate, timeoutMs);
   }
 
   /** Sends a frame if the socket is open (and not frozen). */
@@ -333,38 +391,14 @@ export class FakeConversationSession implements FakeConversation {
     this.socket!.send(JSON.stringify(frame));
   }
 
-  /** A timer owned by the conversation: cleared when it closes. */
-  after(ms: number, fn: () => void): void {
-    if (this.isClosed || this.frozen) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    this.timers.add(timer);
-  }
-
-  private every(ms: number, fn: () => void): void {
-    this.after(ms, () => {
-      fn();
-      this.every(ms, fn);
-    });
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (ms <= 0 || this.isClosed || this.frozen) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      this.sleepers.add(wake);
-      this.after(ms, wake);
-    });
+  /** Resolves after `ms` on the conversation's clock, or at once when it ends. */
+  sleep(ms: number): Promise<void> {
+    return this.timers.sleep(ms);
   }
 
   private ping(): void {
     this.pingCounter += 1;
-    this.pingSentAt.set(this.pingCounter, performance.now());
+    this.pingSentAt.set(this.pingCounter, this.clock.now());
     this.sendFrame(pingFrame(this.pingCounter, this.lastPingMs));
   }
 
@@ -372,6 +406,6 @@ export class FakeConversationSession implements FakeConversation {
     const sentAt = typeof frame.event_id === "number" ? this.pingSentAt.get(frame.event_id) : undefined;
     if (sentAt === undefined) return;
     this.pingSentAt.delete(frame.event_id as number);
-    this.lastPingMs = Math.round(performance.now() - sentAt);
+    this.lastPingMs = Math.round(this.clock.now() - sentAt);
   }
 }

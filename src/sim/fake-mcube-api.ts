@@ -1,9 +1,12 @@
 /** Fake of Mcube's outbound-call REST API (and its status webhook calls), for tests and offline trials. */
 import type { Server } from "bun";
+import { systemClock, type Clock, type Timer } from "../base/clock.ts";
 import { mcubeOutboundRequestSchema, type McubeStatusWebhook } from "../telephony/mcube-api-protocol.ts";
 
 export interface FakeMcubeApiOptions {
   port?: number;
+  /** Time source for delays, timestamps and waits. Default systemClock. */
+  clock?: Clock;
   /** Expected HTTP_AUTHORIZATION; anything else gets 401 {status:false}. */
   token?: string;
   /** Endpoint path below the base URL (MCUBE_OUTBOUND_PATH). */
@@ -22,7 +25,7 @@ export type FakeMcubeFailure = number | "drop";
 export type FakeMcubeResult = "placed" | "business_error" | "unauthorized" | "bad_request" | "failed" | "dropped";
 
 export interface FakeMcubeRequest {
-  /** performance.now() when the request arrived and when its answer left. */
+  /** Clock time (ms) when the request arrived and when its answer left. */
   receivedAtMs: number;
   answeredAtMs?: number;
   /** The JSON body with HTTP_AUTHORIZATION removed (so tests can print it). */
@@ -96,6 +99,7 @@ function droppedConnection(): Response {
  */
 export async function startFakeMcubeApi({
   port = 0,
+  clock = systemClock,
   token = DEFAULT_TOKEN,
   path = "outbound-calls-superdash",
   delayMs = 0,
@@ -110,7 +114,7 @@ export async function startFakeMcubeApi({
   const connectionWaiters: Array<(c: FakeMcubeConnection) => void> = [];
   const pending = new Set<Promise<unknown>>();
   /** Pending waits: stop() ends them at once so no handler hangs. */
-  const timers = new Map<ReturnType<typeof setTimeout>, () => void>();
+  const timers = new Map<Timer, () => void>();
   let connectionsTaken = 0;
   let delay = delayMs;
   let inFlight = 0;
@@ -121,7 +125,7 @@ export async function startFakeMcubeApi({
 
   const wait = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = clock.setTimer(() => {
         timers.delete(timer);
         resolve();
       }, ms);
@@ -175,7 +179,7 @@ export async function startFakeMcubeApi({
   const handle = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
     if (req.method !== "POST" || url.pathname !== endpoint) return json({ status: false, msg: "Not found" }, 404);
-    const record: FakeMcubeRequest = { receivedAtMs: performance.now(), body: {}, tokenMatched: false };
+    const record: FakeMcubeRequest = { receivedAtMs: clock.now(), body: {}, tokenMatched: false };
     requests.push(record);
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
@@ -231,7 +235,7 @@ export async function startFakeMcubeApi({
       }
       return json({ status: true, callid: call.callid, msg: "Call initiated" });
     } finally {
-      record.answeredAtMs = performance.now();
+      record.answeredAtMs = clock.now();
       inFlight--;
     }
   };
@@ -272,13 +276,13 @@ export async function startFakeMcubeApi({
         return Promise.resolve(ready);
       }
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
+        const timer = clock.setTimer(() => {
           const i = connectionWaiters.indexOf(done);
           if (i >= 0) connectionWaiters.splice(i, 1);
           reject(new Error(`fake Mcube: no connection within ${timeoutMs} ms`));
         }, timeoutMs);
         const done = (c: FakeMcubeConnection) => {
-          clearTimeout(timer);
+          clock.clearTimer(timer);
           resolve(c);
         };
         connectionWaiters.push(done);
@@ -287,7 +291,7 @@ export async function startFakeMcubeApi({
     async stop() {
       stopped = true;
       for (const [timer, resolve] of timers) {
-        clearTimeout(timer);
+        clock.clearTimer(timer);
         resolve();
       }
       timers.clear();

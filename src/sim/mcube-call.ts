@@ -1,174 +1,109 @@
 /**
- * Mcube call simulator: opens /ws/{session} like Mcube, sends `start` and real-time 20 ms μ-law
- * media, plays the gateway's playAudio through an emulated playout queue (checkpoints acknowledged
- * only once their audio has played, clearAudio drops the queue), and records what the caller heard.
+ * Mcube call simulator: opens /ws/{session} like Mcube, sends `start` and 20 ms media in the call's format
+ * (μ-law 8 kHz, or L16 at 8/16 kHz), plays the gateway's playAudio through an emulated playout queue
+ * (checkpoints acknowledged only once their audio has played, clearAudio drops the queue), records
+ * what the caller heard and every command; all timing on an injected clock.
  */
-import { MULAW_SILENCE } from "../audio/mulaw.ts";
 import { HomebookError } from "../base/errors.ts";
-import { clearedAudioFrame, dtmfFrame, mediaFrame, playedStreamFrame, startFrame, stopFrame } from "./mcube-wire.ts";
-import { FRAME_BYTES, FRAME_MS, PlayoutQueue } from "./playout-queue.ts";
+import { systemClock, type Clock, type Timer } from "../base/clock.ts";
+import { CallerLine } from "./caller-line.ts";
+import { EventCursor } from "./event-cursor.ts";
+import {
+  bytesPerMs,
+  convertMedia,
+  decodeMedia,
+  describeFormat,
+  frameBytes,
+  FRAME_MS,
+  mediaFormatOf,
+  MULAW_8K,
+  sameFormat,
+  silenceByte,
+  type CallerPcm,
+  type McubeMediaFormat,
+} from "./mcube-media.ts";
+import {
+  clearedAudioFrame,
+  dtmfFrame,
+  mediaFrame,
+  playedStreamFrame,
+  SEND_DTMF_DIGITS,
+  startFrame,
+  stopFrame,
+  type McubeTrack,
+} from "./mcube-wire.ts";
+import { PlayoutQueue } from "./playout-queue.ts";
 import { concatBytes } from "./tones.ts";
+import type { McubeCall, McubeCallOptions, TimelineEntry } from "./mcube-call-types.ts";
 
-export interface McubeCallOptions {
-  /** ws://host:port/ws/<session_id> (add ?token=… when the gateway wants one). */
-  url: string;
-  callId?: string;
-  streamId?: string;
-  /** Headers of the upgrade request (X-DID, X-CustNumber … or Authorization). */
-  upgradeHeaders?: Record<string, string>;
-  customParameters?: Record<string, string>;
-  /** Top-level extra_headers of `start`: an object, a JSON string or a `k=v;k=v` string. */
-  extraHeaders?: string | Record<string, string>;
-  /** μ-law 8 kHz caller audio, sent as real-time 20 ms frames after `start`; silence follows. */
-  audio?: Uint8Array;
-  /** When set, the caller hangs up (stop + close 1000) after this much silence following the audio. */
-  trailingSilenceMs?: number;
-  /** Digits pressed at ms after `start`. */
-  dtmf?: { digit: string; atMs: number }[];
-  /** false: never send `start` (tests of the start timeout). */
-  sendStart?: boolean;
-  startDelayMs?: number;
-  /** After terminate/transfer the simulator closes the stream itself if the gateway has not within this. Default 1000 ms. */
-  endGraceMs?: number;
-  /** Called with each timeline entry as it happens (`homebook call` prints them). */
-  onEvent?: (entry: TimelineEntry) => void;
-}
+export type * from "./mcube-call-types.ts";
 
-export interface TimelineEntry {
-  /** ms since startMcubeCall was called. */
-  atMs: number;
-  event: string;
-  detail?: unknown;
-}
-
-export interface McubeCall {
-  readonly callId: string;
-  readonly streamId: string;
-  readonly timeline: TimelineEntry[];
-  /** μ-law the caller heard, 160 bytes per 20 ms from `start` on (silence where nothing played). */
-  readonly heard: Uint8Array;
-  /** Every frame from the gateway, parsed (unparsable ones are in the timeline as "invalid"). */
-  readonly received: any[];
-  readonly framesSent: number;
-  /** Queued gateway audio not yet played, in ms. */
-  readonly queuedMs: number;
-  /** Sends caller audio now (after any still being sent), replacing silence. */
-  say(audio: Uint8Array): void;
-  sendDtmf(digit: string): void;
-  sendRaw(frame: string): void;
-  /** The caller hangs up: `stop` (unless stop=false), then close 1000. */
-  hangup(stop?: boolean): void;
-  /** The next frame from the gateway with that event name not yet returned by waitFor (may have arrived already). */
-  waitFor(event: string, timeoutMs?: number): Promise<any>;
-  /** Same for timeline entries ("playedStream", "clearedAudio", "playback-start" …). */
-  waitForTimeline(event: string, timeoutMs?: number): Promise<TimelineEntry>;
-  readonly closed: Promise<{ code: number; reason: string }>;
-}
-
-interface Waiter<T> {
-  event: string;
-  resolve: (value: T) => void;
-  reject: (err: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
-/** Cursor-based waiting over a growing list: each waiter gets the next unseen item of its event. */
-class EventCursor<T> {
-  private readonly seen = new Map<string, number>();
-  private readonly waiters = new Set<Waiter<T>>();
-
-  constructor(private readonly items: T[], private readonly nameOf: (item: T) => string | undefined, private readonly what: string) {}
-
-  private take(event: string): T | undefined {
-    const from = this.seen.get(event) ?? 0;
-    for (let i = from; i < this.items.length; i++) {
-      if (this.nameOf(this.items[i]!) === event) {
-        this.seen.set(event, i + 1);
-        return this.items[i];
-      }
-    }
-    return undefined;
-  }
-
-  wait(event: string, timeoutMs: number): Promise<T> {
-    const found = this.take(event);
-    if (found !== undefined) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter<T> = {
-        event,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.waiters.delete(waiter);
-          reject(new Error(`mcube call: no ${this.what} "${event}" within ${timeoutMs} ms`));
-        }, timeoutMs),
-      };
-      this.waiters.add(waiter);
-    });
-  }
-
-  /** Call after an item was appended. */
-  notify(): void {
-    for (const waiter of [...this.waiters]) {
-      const found = this.take(waiter.event);
-      if (found === undefined) continue;
-      clearTimeout(waiter.timer);
-      this.waiters.delete(waiter);
-      waiter.resolve(found);
-    }
-  }
-
-  failAll(reason: string): void {
-    for (const waiter of this.waiters) {
-      clearTimeout(waiter.timer);
-      waiter.reject(new Error(`mcube call: ${reason} before ${this.what} "${waiter.event}"`));
-    }
-    this.waiters.clear();
-  }
-}
+/** Most ticks a late media timer catches up at once; past that the backlog is dropped (a suspended process). */
+const MAX_CATCH_UP_TICKS = 50;
 
 class McubeCallSession implements McubeCall {
   readonly callId: string;
   readonly streamId: string;
+  readonly mediaFormat: McubeMediaFormat;
   readonly timeline: TimelineEntry[] = [];
   readonly received: any[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   framesSent = 0;
 
-  private readonly t0 = performance.now();
-  private readonly queue = new PlayoutQueue();
+  private readonly clock: Clock;
+  private readonly t0: number;
+  private readonly tracks: McubeTrack[];
+  private readonly queue: PlayoutQueue;
+  private readonly caller: CallerLine;
   private readonly heardParts: Uint8Array[] = [];
-  private heardCache: Uint8Array | undefined;
-  private readonly frames = new EventCursor<any>(this.received, (f) => f?.event, "frame");
-  private readonly entries = new EventCursor<TimelineEntry>(this.timeline, (e) => e.event, "timeline event");
-  private readonly callerAudio: Uint8Array[] = [];
-  private callerOffset = 0;
-  private silentFramesAfterAudio = 0;
+  private heardCache: { mulaw: Uint8Array; pcm: Int16Array } | undefined;
+  private readonly frames: EventCursor<any>;
+  private readonly entries: EventCursor<TimelineEntry>;
   private sequence = 0;
-  private chunk = 0;
+  private readonly chunks: Record<McubeTrack, number> = { inbound: 0, outbound: 0 };
   private startedAt: number | undefined;
-  private dtmfPlan: { digit: string; atMs: number }[];
-  private tickTimer: ReturnType<typeof setTimeout> | undefined;
-  private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly dtmfPlan: { digit: string; atMs: number }[];
+  private tickTimer: Timer | undefined;
+  private startTimer: Timer | undefined;
+  private graceTimer: Timer | undefined;
   private nextTickAt = 0;
   private playing = false;
   private sendingMedia = true;
   private isClosed = false;
   private resolveClosed!: (v: { code: number; reason: string }) => void;
 
-  constructor(private readonly ws: WebSocket, private readonly options: McubeCallOptions) {
+  constructor(private readonly ws: WebSocket, private readonly options: McubeCallOptions, t0: number) {
+    this.clock = options.clock ?? systemClock;
+    this.t0 = t0;
     this.callId = options.callId ?? crypto.randomUUID();
     this.streamId = options.streamId ?? crypto.randomUUID();
+    this.mediaFormat = options.mediaFormat ?? MULAW_8K;
+    this.tracks = options.tracks ?? ["inbound"];
+    this.queue = new PlayoutQueue({ frameBytes: frameBytes(this.mediaFormat), silence: silenceByte(this.mediaFormat) });
+    this.caller = new CallerLine(this.mediaFormat);
+    if (options.audio) this.caller.say(options.audio);
     this.dtmfPlan = [...(options.dtmf ?? [])].sort((a, b) => a.atMs - b.atMs);
-    if (options.audio) this.callerAudio.push(options.audio);
+    this.frames = new EventCursor<any>(this.received, (f) => f?.event, "frame", this.clock, "mcube call");
+    this.entries = new EventCursor<TimelineEntry>(this.timeline, (e) => e.event, "timeline event", this.clock, "mcube call");
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     ws.onmessage = (event) => this.onMessage(event.data);
     ws.onclose = (event) => this.onClose(event.code, event.reason);
   }
 
-  get heard(): Uint8Array {
-    this.heardCache ??= concatBytes(this.heardParts);
+  private heardAudio(): { mulaw: Uint8Array; pcm: Int16Array } {
+    if (!this.heardCache) {
+      const wire = concatBytes(this.heardParts);
+      this.heardCache = { mulaw: convertMedia(wire, this.mediaFormat, MULAW_8K), pcm: decodeMedia(wire, this.mediaFormat) };
+    }
     return this.heardCache;
+  }
+
+  get heard(): Uint8Array {
+    return this.heardAudio().mulaw;
+  }
+
+  get heardPcm(): Int16Array {
+    return this.heardAudio().pcm;
   }
 
   get queuedMs(): number {
@@ -176,7 +111,7 @@ class McubeCallSession implements McubeCall {
   }
 
   private now(): number {
-    return Math.round(performance.now() - this.t0);
+    return Math.round(this.clock.now() - this.t0);
   }
 
   private record(event: string, detail?: unknown): void {
@@ -191,47 +126,36 @@ class McubeCallSession implements McubeCall {
     this.ws.send(JSON.stringify(frame));
   }
 
-  /** The socket is open: start (after the configured delay), then the 20 ms clock. */
+  /** The socket is open: start (after the configured delay), then the 20 ms media clock. */
   begin(): void {
     this.record("connected");
     if (this.options.sendStart === false) return;
     const start = () => {
       if (this.isClosed) return;
       const { customParameters = {}, extraHeaders } = this.options;
-      this.send(
-        startFrame({
-          sequenceNumber: ++this.sequence,
-          callId: this.callId,
-          streamId: this.streamId,
-          accountId: "homebook-sim",
-          customParameters,
-          extraHeaders,
-        }),
-      );
-      this.startedAt = performance.now();
-      this.record("start", { callId: this.callId, streamId: this.streamId });
-      this.nextTickAt = performance.now() + FRAME_MS;
+      const fields = { sequenceNumber: ++this.sequence, callId: this.callId, streamId: this.streamId, accountId: "homebook-sim" };
+      this.send(startFrame({ ...fields, tracks: this.tracks, mediaFormat: this.mediaFormat, customParameters, extraHeaders }));
+      this.startedAt = this.clock.now();
+      this.record("start", { callId: this.callId, streamId: this.streamId, mediaFormat: this.mediaFormat });
+      this.nextTickAt = this.clock.now() + FRAME_MS;
       this.schedule();
     };
-    if (this.options.startDelayMs) this.graceTimer = setTimeout(start, this.options.startDelayMs);
+    if (this.options.startDelayMs) this.startTimer = this.clock.setTimer(start, this.options.startDelayMs);
     else start();
   }
 
   private schedule(): void {
     if (this.isClosed) return;
-    this.tickTimer = setTimeout(() => this.onTimer(), Math.max(0, this.nextTickAt - performance.now()));
+    this.tickTimer = this.clock.setTimer(() => this.onTimer(), this.nextTickAt - this.clock.now());
   }
 
   /** Runs every tick that is due (a late timer catches up, as a real clock would), then re-arms. */
   private onTimer(): void {
-    let due = 0;
-    while (!this.isClosed && performance.now() >= this.nextTickAt && due < 50) {
+    for (let due = 0; !this.isClosed && this.clock.now() >= this.nextTickAt && due < MAX_CATCH_UP_TICKS; due++) {
       this.tick();
       this.nextTickAt += FRAME_MS;
-      due += 1;
     }
-    // After a long stall (suspended process), drop the backlog instead of bursting.
-    if (performance.now() >= this.nextTickAt) this.nextTickAt = performance.now() + FRAME_MS;
+    if (this.clock.now() >= this.nextTickAt) this.nextTickAt = this.clock.now() + FRAME_MS;
     this.schedule();
   }
 
@@ -243,63 +167,52 @@ class McubeCallSession implements McubeCall {
     }
     this.heardParts.push(played.frame);
     this.heardCache = undefined;
+    const heardMs = (this.heardParts.length - 1) * FRAME_MS;
     if (played.playedBytes > 0 && !this.playing) {
       this.playing = true;
-      this.record("playback-start", { heardMs: (this.heardParts.length - 1) * FRAME_MS });
+      this.record("playback-start", { heardMs });
     } else if (played.playedBytes === 0 && this.playing) {
       this.playing = false;
-      this.record("playback-end", { heardMs: (this.heardParts.length - 1) * FRAME_MS });
+      this.record("playback-end", { heardMs });
     }
-    if (this.sendingMedia) this.sendMedia();
+    if (this.sendingMedia) this.sendMedia(played.frame);
     this.sendDueDtmf();
   }
 
-  private sendMedia(): void {
-    const frame = this.nextCallerFrame();
-    const elapsedMs = this.chunk * FRAME_MS;
-    this.send(mediaFrame(this.streamId, ++this.sequence, ++this.chunk, elapsedMs, frame));
-    this.framesSent += 1;
+  private sendTrack(track: McubeTrack, bytes: Uint8Array): void {
+    const elapsedMs = this.chunks[track] * FRAME_MS;
+    this.send(mediaFrame(this.streamId, ++this.sequence, ++this.chunks[track], elapsedMs, bytes, track));
+  }
+
+  /** The caller's frame on the inbound track; with the outbound track forked, also what they hear. */
+  private sendMedia(heardFrame: Uint8Array): void {
+    const { frame, finished } = this.caller.nextFrame();
+    if (finished) this.record("caller-audio-sent");
+    if (this.tracks.includes("inbound")) {
+      this.sendTrack("inbound", frame);
+      this.framesSent += 1;
+    }
+    if (this.tracks.includes("outbound")) this.sendTrack("outbound", heardFrame);
     const { trailingSilenceMs } = this.options;
-    if (trailingSilenceMs !== undefined && this.silentFramesAfterAudio * FRAME_MS >= trailingSilenceMs) {
+    if (trailingSilenceMs !== undefined && this.caller.silentFrames * FRAME_MS >= trailingSilenceMs) {
       this.record("caller-done");
       this.hangup();
     }
   }
 
-  private nextCallerFrame(): Uint8Array {
-    const frame = new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE);
-    let filled = 0;
-    while (filled < FRAME_BYTES && this.callerAudio.length > 0) {
-      const head = this.callerAudio[0]!;
-      const take = Math.min(FRAME_BYTES - filled, head.length - this.callerOffset);
-      frame.set(head.subarray(this.callerOffset, this.callerOffset + take), filled);
-      filled += take;
-      this.callerOffset += take;
-      if (this.callerOffset === head.length) {
-        this.callerAudio.shift();
-        this.callerOffset = 0;
-        if (this.callerAudio.length === 0) this.record("caller-audio-sent");
-      }
-    }
-    this.silentFramesAfterAudio = filled > 0 || this.callerAudio.length > 0 ? 0 : this.silentFramesAfterAudio + 1;
-    return frame;
-  }
-
   private sendDueDtmf(): void {
     if (this.startedAt === undefined) return;
-    const sinceStart = performance.now() - this.startedAt;
+    const sinceStart = this.clock.now() - this.startedAt;
     while (this.dtmfPlan.length > 0 && this.dtmfPlan[0]!.atMs <= sinceStart) this.sendDtmf(this.dtmfPlan.shift()!.digit);
   }
 
-  say(audio: Uint8Array): void {
-    if (audio.length === 0) return;
-    this.callerAudio.push(audio);
-    this.silentFramesAfterAudio = 0;
-    this.record("caller-audio", { ms: audio.length / 8 });
+  say(audio: Uint8Array | CallerPcm): void {
+    const ms = this.caller.say(audio);
+    if (ms > 0) this.record("caller-audio", { ms });
   }
 
   sendDtmf(digit: string): void {
-    const sinceStart = this.startedAt === undefined ? 0 : performance.now() - this.startedAt;
+    const sinceStart = this.startedAt === undefined ? 0 : this.clock.now() - this.startedAt;
     this.send(dtmfFrame(this.streamId, ++this.sequence, digit, sinceStart));
     this.record("dtmf", { digit });
   }
@@ -351,25 +264,44 @@ class McubeCallSession implements McubeCall {
         return this.record("checkpoint", { name: String(frame.name), queuedMs: this.queue.queuedMs });
       case "clearAudio": {
         const dropped = this.queue.clear();
-        this.record("clearAudio", { droppedMs: dropped.droppedBytes / 8, droppedCheckpoints: dropped.droppedCheckpoints });
+        this.record("clearAudio", { droppedMs: dropped.droppedBytes / bytesPerMs(this.mediaFormat), droppedCheckpoints: dropped.droppedCheckpoints });
         this.send(clearedAudioFrame(this.streamId));
         return this.record("clearedAudio");
       }
+      case "sendDTMF":
+        return this.onSendDtmf(frame);
       default:
         if (typeof frame?.event === "string" && frame.event !== "") return this.onCallControl(frame);
         return this.record("invalid", { reason: "frame without an event name" });
     }
   }
 
+  /** Plays by the playAudio's own contentType/sampleRate; a format other than the call's is flagged (Mcube degrades on switches). */
   private onPlayAudio(frame: any): void {
     const media = frame.media ?? {};
-    if (media.contentType !== "audio/x-mulaw" || Number(media.sampleRate) !== 8000) {
-      this.record("invalid", { reason: "playAudio not audio/x-mulaw at 8000 Hz", contentType: media.contentType, sampleRate: media.sampleRate });
-    }
+    const { contentType, sampleRate } = media;
     if (typeof media.payload !== "string") return this.record("invalid", { reason: "playAudio without a payload" });
-    const bytes = new Uint8Array(Buffer.from(media.payload, "base64"));
+    const declared = mediaFormatOf(contentType, sampleRate);
+    if (!declared) return this.record("invalid", { reason: "playAudio in a format Mcube cannot play (dropped)", contentType, sampleRate });
+    let bytes: Uint8Array = new Uint8Array(Buffer.from(media.payload, "base64"));
+    if (declared.encoding === "audio/x-l16" && bytes.length % 2 !== 0) {
+      this.record("invalid", { reason: "audio/x-l16 playAudio with an odd number of bytes", bytes: bytes.length });
+    }
+    if (!sameFormat(declared, this.mediaFormat)) {
+      this.record("invalid", { reason: `playAudio is ${describeFormat(declared)} but the call is ${describeFormat(this.mediaFormat)}`, contentType, sampleRate });
+      bytes = convertMedia(bytes, declared, this.mediaFormat);
+    }
     this.queue.enqueueAudio(bytes);
-    this.record("playAudio", { bytes: bytes.length, ms: bytes.length / 8, queuedMs: this.queue.queuedMs });
+    this.record("playAudio", { bytes: bytes.length, ms: bytes.length / bytesPerMs(this.mediaFormat), queuedMs: this.queue.queuedMs });
+  }
+
+  /** Plivo's sendDTMF: {"event":"sendDTMF","dtmf":"1234#"} plays the digits into the call. */
+  private onSendDtmf(frame: any): void {
+    const digits = frame.dtmf;
+    if (typeof digits !== "string" || !SEND_DTMF_DIGITS.test(digits)) {
+      return this.record("invalid", { reason: "sendDTMF without digits (0-9 * # A-D w W) in dtmf", dtmf: digits });
+    }
+    this.record("sendDTMF", { digits });
   }
 
   /** transfer / terminate (names are configurable in Homebook, so any other event is recorded as is). */
@@ -380,7 +312,8 @@ class McubeCallSession implements McubeCall {
     if (event !== "transfer" && event !== "terminate") return;
     // Mcube ends this media stream: no more caller audio; close if the gateway does not.
     this.sendingMedia = false;
-    this.graceTimer = setTimeout(() => {
+    this.clock.clearTimer(this.graceTimer);
+    this.graceTimer = this.clock.setTimer(() => {
       if (this.isClosed) return;
       this.record("caller-closes-after-" + event);
       this.ws.close(1000, `${event} done`);
@@ -390,8 +323,9 @@ class McubeCallSession implements McubeCall {
   private onClose(code: number, reason: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    clearTimeout(this.tickTimer);
-    clearTimeout(this.graceTimer);
+    this.clock.clearTimer(this.tickTimer);
+    this.clock.clearTimer(this.startTimer);
+    this.clock.clearTimer(this.graceTimer);
     this.record("closed", { code, reason });
     this.frames.failAll(`closed (${code})`);
     this.entries.failAll(`closed (${code})`);
@@ -403,12 +337,12 @@ class McubeCallSession implements McubeCall {
  * Places one simulated Mcube call. Resolves once the socket is open (and `start` sent);
  * rejects when the handshake fails (the message carries the HTTP status, e.g. 401).
  * @example
- * const call = await startMcubeCall({ url: `ws://127.0.0.1:${port}/ws/test-1`, upgradeHeaders: { "X-DID": "8000000001" } });
- * await call.waitFor("checkpoint");
- * await call.waitForTimeline("playedStream");
+ * const call = await startMcubeCall({ url: `ws://127.0.0.1:${port}/ws/test-1`, upgradeHeaders: { "X-DID": "8000000001" }, clock });
+ * await clock.run(call.waitForTimeline("playedStream"), 5000);
  * expect(toneMs(call.heard, 440)).toBeGreaterThanOrEqual(1460);
  */
 export function startMcubeCall(options: McubeCallOptions): Promise<McubeCall> {
+  const t0 = (options.clock ?? systemClock).now();
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(options.url, { headers: options.upgradeHeaders ?? {} } as unknown as string[]);
     let failure = "";
@@ -424,7 +358,7 @@ export function startMcubeCall(options: McubeCallOptions): Promise<McubeCall> {
     };
     ws.onopen = () => {
       ws.onerror = null;
-      const call = new McubeCallSession(ws, options);
+      const call = new McubeCallSession(ws, options, t0);
       call.begin();
       resolve(call);
     };

@@ -46,7 +46,7 @@ export interface HarnessOptions {
 let sessionCounter = 0;
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const agent = await startFakeAgentServer({ pingIntervalMs: 400, ...options.agent });
+  const agent = await startFakeAgentServer({ pingIntervalMs: 400, lenient: { refusalsAfterHandshake: true }, ...options.agent });
   const config = testConfig({ ELEVENLABS_BASE_URL: options.baseUrl ?? agent.baseUrl, ELEVENLABS_AGENT_ID: AGENT_ID, ...options.env });
   const memory = createMemoryBotResolver(config, options.bots);
   const delayMs = options.botDelayMs ?? 0;

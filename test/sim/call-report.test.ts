@@ -21,6 +21,10 @@ describe("judgeCall", () => {
     expect(judgeCall([heard, terminate(340)], normal, false).reason).toContain("340 ms of audio not yet played");
     expect(judgeCall([terminate(0)], normal, false).reason).toContain("heard nothing");
     expect(judgeCall([heard, terminate(0)], { code: 1006, reason: "" }, false).reason).toContain("closed with 1006");
+    const wrongFormat: TimelineEntry = { atMs: 20, event: "invalid", detail: { reason: "playAudio is audio/x-mulaw at 8000 Hz but the call is audio/x-l16 at 16000 Hz" } };
+    expect(judgeCall([heard, wrongFormat, wrongFormat, terminate(0)], normal, false).reason).toBe(
+      "the gateway sent 2 invalid frame(s), the first: playAudio is audio/x-mulaw at 8000 Hz but the call is audio/x-l16 at 16000 Hz",
+    );
   });
 });
 
@@ -36,6 +40,17 @@ describe("timelinePrinter", () => {
     expect(lines[0]).toContain("playAudio burst 1: 3 frame(s), 300 ms");
     expect(lines[1]).toContain('checkpoint "t1"');
     expect(lines[2]).toContain("playAudio burst 2: 1 frame(s), 40 ms");
+  });
+
+  test("prints each kind of invalid frame once", () => {
+    const lines: string[] = [];
+    const printer = timelinePrinter((l) => lines.push(l));
+    for (const atMs of [0, 20, 40]) printer.onEvent({ atMs, event: "invalid", detail: { reason: "playAudio without a payload" } });
+    printer.onEvent({ atMs: 60, event: "invalid", detail: { reason: "frame without an event name" } });
+    expect(lines.map((l) => l.trim().split(/\s+/).slice(1).join(" "))).toEqual([
+      "INVALID from the gateway: playAudio without a payload",
+      "INVALID from the gateway: frame without an event name",
+    ]);
   });
 });
 

@@ -10,6 +10,7 @@ import { createMemoryBotResolver } from "../helpers/memory-bot-resolver.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { concatBytes, rmsDb, tonePcm16, toneMs, toneMulaw } from "../../src/sim/tones.ts";
 import { tempDir, testConfig } from "../helpers/env.ts";
+import { convertMedia, MULAW_8K } from "../../src/sim/mcube-media.ts";
 import { connect, INIT } from "./ws-client.ts";
 import { playAudio, startScriptedGateway, type GatewayLeg, type ScriptedGateway } from "./scripted-gateway.ts";
 
@@ -157,6 +158,34 @@ describe("homebook call", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('without terminate or transfer');
     expect(result.stdout).toContain('closed 1011 "agent failed"');
+  });
+
+  test("--format l16-16000: start announces it, media goes as 640-byte frames, the recording is 16 kHz PCM", async () => {
+    const g = gateway();
+    const record = join(tempDir(), "heard-l16.wav");
+    const run = homebook(["call", "--url", g.url("cli-l16"), "--format", "l16-16000", "--tone", "440", "--seconds", "0.3", "--record", record]);
+    const leg = await g.nextLeg();
+    const start = await leg.waitFor((f) => f.event === "start");
+    expect(start.start.mediaFormat).toEqual({ encoding: "audio/x-l16", sampleRate: 16000 });
+    const streamId = start.start.streamId;
+    const greeting = Buffer.from(pcm16ToBytes(tonePcm16(660, 600, 16000))).toString("base64");
+    leg.send({ event: "playAudio", streamId, media: { contentType: "audio/x-l16", sampleRate: 16000, payload: greeting } });
+    leg.send({ event: "checkpoint", streamId, name: "greeting" });
+    await leg.waitFor((f) => f.event === "playedStream");
+    leg.send({ event: "terminate", streamId });
+    leg.close(1000, "done");
+    const result = await run.done;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("audio/x-l16 at 16000 Hz");
+    expect(result.stdout).not.toContain("INVALID");
+    const media = leg.frames.filter((f) => f.event === "media");
+    expect(media.every((f) => Buffer.from(f.media.payload, "base64").length === 640)).toBe(true);
+    const heard = readWav(new Uint8Array(await Bun.file(record).arrayBuffer()));
+    expect(heard).toMatchObject({ sampleRate: 16000, encoding: "pcm16" });
+    expect(toneMs(convertMedia(heard.data, { encoding: "audio/x-l16", sampleRate: 16000 }, MULAW_8K), 660)).toBeGreaterThanOrEqual(580);
+    const bad = await homebook(["call", "--format", "alaw"]).done;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("mulaw, l16-8000, l16-16000");
   });
 
   test("nobody listening: could not connect (exit 1); a bad --dtmf plan: usage error (exit 2)", async () => {

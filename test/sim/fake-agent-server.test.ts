@@ -11,6 +11,13 @@ import {
 import { toneMs } from "../../src/sim/tones.ts";
 import { audioBytes, connect, INIT } from "./ws-client.ts";
 import { until } from "../helpers/wait.ts";
+import { TestClock } from "../helpers/test-clock.ts";
+
+/** The HTTP status a WebSocket upgrade request gets (a refused upgrade answers with a status, not a socket). */
+function upgradeStatus(url: string): Promise<Response> {
+  const key = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
+  return fetch(url.replace(/^ws/, "http"), { headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": key } });
+}
 
 let server: FakeAgentServer | undefined;
 afterEach(async () => {
@@ -52,6 +59,7 @@ describe("signed-URL REST", () => {
       const { signed_url } = (await res.json()) as { signed_url: string };
       expect(signed_url).toStartWith(`ws://127.0.0.1:${s.port}/v1/convai/conversation?agent_id=agent_1&conversation_signature=`);
       const client = connect(signed_url);
+      client.send(INIT);
       const metadata = await client.waitFor((f) => f.type === "conversation_initiation_metadata");
       expect(metadata.conversation_initiation_metadata_event.conversation_id).toStartWith("conv_");
       expect(s.stats.signedUrlRequests).toBe(2);
@@ -59,38 +67,66 @@ describe("signed-URL REST", () => {
     });
   }
 
-  test("an unknown agent gets 404 from REST and close 3000 on the socket, with no metadata", async () => {
+  test("an unknown agent gets 404 from REST and close 3000 right after the handshake, with no metadata", async () => {
     const s = await start({ knownAgents: ["agent_1"] });
     const res = await fetch(`${s.baseUrl}/v1/convai/conversation/get-signed-url?agent_id=agent_x`);
     expect(res.status).toBe(404);
     const client = connect(wsUrl(s, "agent_x"));
-    expect((await client.closed).code).toBe(3000);
+    client.send(INIT);
+    expect(await client.closed).toMatchObject({ code: 3000, reason: "Request error" });
     expect(client.frames).toEqual([]);
+    expect(s.stats.connections).toBe(1);
   });
 
-  test("a private agent refuses a connection without a valid signature, and a revoked one", async () => {
+  test("a private agent refuses at the HTTP upgrade: 401 without a signature, 403 with a revoked one", async () => {
     const s = await start({ apiKey: "right-key" });
-    const unsigned = connect(wsUrl(s));
-    expect((await unsigned.closed).code).toBe(1008);
-    expect(unsigned.frames).toEqual([]);
+    expect((await upgradeStatus(wsUrl(s))).status).toBe(401);
     const res = await fetch(`${s.baseUrl}/v1/convai/conversation/get-signed-url?agent_id=agent_1`, { headers: { "xi-api-key": "right-key" } });
     const { signed_url } = (await res.json()) as { signed_url: string };
     s.revokeSignedUrls();
-    const revoked = connect(signed_url);
-    expect((await revoked.closed).code).toBe(1008);
+    expect((await upgradeStatus(signed_url)).status).toBe(403);
+    const refused = connect(signed_url);
+    expect((await refused.closed).code).toBe(1006); // the client sees a failed handshake (abnormal close), no frames
+    expect(refused.frames).toEqual([]);
+    expect(s.stats).toMatchObject({ connections: 0, upgradeRefusals: 3 });
+  });
+
+  test("lenient refusalsAfterHandshake: the same refusals come as close 1008 after the handshake", async () => {
+    const s = await start({ apiKey: "right-key", lenient: { refusalsAfterHandshake: true } });
+    const unsigned = connect(wsUrl(s));
+    expect((await unsigned.closed).code).toBe(1008);
+    expect(unsigned.frames).toEqual([]);
+    expect(s.stats).toMatchObject({ connections: 1, upgradeRefusals: 0 });
   });
 });
 
 describe("conversation", () => {
-  test("metadata comes first, in the configured formats, before the client says anything", async () => {
+  test("metadata comes only after the client's init, in the configured formats; frames before it are ignored", async () => {
     const s = await start({ inputFormat: "ulaw_8000", outputFormat: "pcm_24000" });
     const client = connect(wsUrl(s));
+    client.send({ user_audio_chunk: Buffer.from([1, 2, 3]).toString("base64") });
+    client.send({ type: "user_activity" });
+    const conv = await s.nextConversation();
+    await conv.waitForMessage((m) => m.type === "user_activity");
+    expect(client.frames).toEqual([]); // nothing before the init
+    client.send(INIT);
     const first = await client.waitFor(() => true);
     expect(first.type).toBe("conversation_initiation_metadata");
     expect(first.conversation_initiation_metadata_event).toMatchObject({ agent_output_audio_format: "pcm_24000", user_input_audio_format: "ulaw_8000" });
-    const conv = await s.nextConversation();
     expect(conv.agentId).toBe("agent_1");
-    expect(client.frames.length).toBe(1); // nothing spoken before the init frame
+    expect(conv.framesBeforeInit).toBe(2);
+    expect([...conv.userAudio]).toEqual([]);
+    expect(await conv.init).toMatchObject({ type: "conversation_initiation_client_data" });
+    client.ws.close();
+  });
+
+  test("lenient metadataBeforeInit: metadata at once, before the client says anything", async () => {
+    const s = await start({ lenient: { metadataBeforeInit: true }, firstMessage: null });
+    const client = connect(wsUrl(s));
+    expect((await client.waitFor(() => true)).type).toBe("conversation_initiation_metadata");
+    const conv = await s.nextConversation();
+    client.send({ type: "user_activity" });
+    expect(await conv.init).toBeNull(); // the first frame was not the init
     client.ws.close();
   });
 
@@ -104,7 +140,7 @@ describe("conversation", () => {
       const response = await client.waitFor((f) => f.type === "agent_response");
       expect(response.agent_response_event.agent_response).toBe("Hi there");
       const eventId = response.agent_response_event.event_id;
-      await Bun.sleep(3000 / 4 + 300);
+      await client.waitFor((f) => f.type === "agent_response_complete");
       const audio = client.frames.filter((f) => f.type === "audio");
       expect(audio.length).toBeGreaterThanOrEqual(2);
       const chunkMs = audio.map((f) => Buffer.from(f.audio_event.audio_base_64, "base64").length / bytesPerMs(format));
@@ -132,19 +168,20 @@ describe("conversation", () => {
     b.send({ type: "user_message", text: "hello" });
     const conv = (await s.nextConversation(), await s.nextConversation());
     await conv.waitForMessage((m) => m.type === "user_message");
+    await b.waitFor((f) => f.type === "conversation_initiation_metadata");
     expect(b.frames.map((f) => f.type)).toEqual(["conversation_initiation_metadata"]);
     a.ws.close();
     b.ws.close();
   });
 
-  test("an override the agent does not enable ends the conversation: error override_error, close 1008", async () => {
+  test("an override the agent does not enable ends the conversation before it starts: error override_error, close 1008", async () => {
     const s = await start({ allowedOverrides: ["agent.first_message"] });
     const client = connect(wsUrl(s));
     client.send({ ...INIT, conversation_config_override: { agent: { first_message: "ok", language: "hi" } } });
     const error = await client.waitFor((f) => f.type === "error");
     expect(error.error_event).toMatchObject({ code: 1008, error_type: "override_error" });
     expect((await client.closed).code).toBe(1008);
-    expect(client.frames.some((f) => f.type === "audio")).toBe(false);
+    expect(client.frames.map((f) => f.type)).toEqual(["error"]); // no metadata, no audio
   });
 
   test("a missing required dynamic variable ends the conversation: missing_dynamic_variable, close 1008", async () => {
@@ -157,18 +194,19 @@ describe("conversation", () => {
     expect((await client.closed).code).toBe(1008);
   });
 
-  test("pings carry increasing event_ids; pongs are recorded and give ping_ms", async () => {
-    const s = await start({ pingIntervalMs: 40, firstMessage: null });
-    const client = connect(wsUrl(s));
+  test("pings every pingIntervalMs of the clock, with increasing event_ids; pongs give ping_ms", async () => {
+    const clock = new TestClock();
+    const s = await start({ clock, pingIntervalMs: 2000, firstMessage: null });
+    const client = connect(wsUrl(s), { clock });
     client.send(INIT);
-    const conv = await s.nextConversation();
-    await client.waitFor((f) => f.type === "ping" && f.ping_event.event_id >= 4);
-    const ids = client.frames.filter((f) => f.type === "ping").map((f) => f.ping_event.event_id);
-    expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    expect(new Set(ids).size).toBe(ids.length);
-    await conv.waitForMessage((m) => m.type === "pong" && m.event_id === 3);
-    const later = await client.waitFor((f) => f.type === "ping" && f.ping_event.event_id >= 5);
-    expect(typeof later.ping_event.ping_ms).toBe("number");
+    const conv = await clock.run(s.nextConversation(), 1000);
+    await clock.advance(8000);
+    const pings = client.frames.filter((f) => f.type === "ping");
+    expect(pings.map((f) => f.ping_event.event_id)).toEqual([1, 2, 3, 4]);
+    expect(client.arrivals.filter((_, i) => client.frames[i].type === "ping")).toEqual([2000, 4000, 6000, 8000]);
+    expect(pings[0].ping_event.ping_ms).toBeNull();
+    expect(pings[1].ping_event.ping_ms).toBe(0); // the pong came back within the same instant of fake time
+    await clock.run(conv.waitForMessage((m) => m.type === "pong" && m.event_id === 4), 100);
     client.ws.close();
   });
 
@@ -187,22 +225,21 @@ describe("conversation", () => {
   });
 
   test("interrupt stops the turn; stale audio of the interrupted turn follows with its old event_id", async () => {
-    const s = await start({ firstMessage: null, realtimeFactor: 1 });
-    const client = connect(wsUrl(s));
+    const clock = new TestClock();
+    const s = await start({ clock, firstMessage: null, realtimeFactor: 1 });
+    const client = connect(wsUrl(s), { clock });
     client.send(INIT);
-    const conv = await s.nextConversation();
-    await conv.init;
+    const conv = await clock.run(s.nextConversation(), 1000);
     const speaking = conv.speak({ durationMs: 5000, toneHz: 660 });
-    const firstAudio = await client.waitFor((f) => f.type === "audio");
-    const turnId = firstAudio.audio_event.event_id;
+    await clock.until(() => client.frames.some((f) => f.type === "audio"), 1000);
+    const turnId = client.frames.find((f) => f.type === "audio").audio_event.event_id;
     const interruptionId = await conv.interrupt({ staleAudioMs: 300 });
-    expect(await speaking).toBe(turnId);
+    expect(await clock.run(speaking, 2000)).toBe(turnId);
     expect(interruptionId).toBeGreaterThan(turnId);
-    const interruption = await client.waitFor((f) => f.type === "interruption");
+    await clock.settle();
+    const interruption = client.frames.find((f) => f.type === "interruption");
     expect(interruption.interruption_event.event_id).toBe(interruptionId);
-    await Bun.sleep(100);
     const after = client.frames.slice(client.frames.indexOf(interruption) + 1).filter((f) => f.type === "audio");
-    expect(after.length).toBeGreaterThan(0);
     expect(after.every((f) => f.audio_event.event_id === turnId)).toBe(true);
     const staleHeard = asHeard(audioBytes(after), "pcm_16000");
     expect(toneMs(staleHeard, STALE_TONE_HZ)).toBeGreaterThanOrEqual(240);
@@ -230,22 +267,33 @@ describe("conversation", () => {
     client.ws.close();
   });
 
-  for (const code of [1000, 1002, 1008, 1011]) {
-    test(`error(${code}) sends the error frame, then closes with ${code}`, async () => {
+  for (const code of [1000, 1002, 1008, 1011] as const) {
+    test(`error(${code}) sends the error frame with exactly the fields given, then closes with ${code}`, async () => {
       const s = await start({ firstMessage: null });
       const client = connect(wsUrl(s));
       client.send(INIT);
       const conv = await s.nextConversation();
-      await conv.init;
-      conv.error(code, "test_error", "scripted failure");
+      await client.waitFor((f) => f.type === "conversation_initiation_metadata");
+      conv.error(code, "unknown", "scripted failure", { debugMessage: "trace 42" });
       expect((await client.closed).code).toBe(code);
       expect(client.frames.at(-1)).toEqual({
         type: "error",
-        error_event: { code, error_type: "test_error", message: "scripted failure", reason: "scripted failure" },
+        error_event: { code, error_type: "unknown", message: "scripted failure", debug_message: "trace 42" },
       });
       expect((await conv.closed).code).toBe(code);
     });
   }
+
+  test("an error frame may carry only its code (all the official schema requires)", async () => {
+    const s = await start({ firstMessage: null });
+    const client = connect(wsUrl(s));
+    client.send(INIT);
+    const conv = await s.nextConversation();
+    await client.waitFor((f) => f.type === "conversation_initiation_metadata");
+    conv.error(1011);
+    expect((await client.closed).code).toBe(1011);
+    expect(client.frames.at(-1)).toEqual({ type: "error", error_event: { code: 1011 } });
+  });
 
   test("a malformed client frame is invalid_message: close 1008", async () => {
     const s = await start({ firstMessage: null });
@@ -259,8 +307,8 @@ describe("conversation", () => {
   test("the client closing is seen by the conversation; stop() closes the rest", async () => {
     const s = await start({ firstMessage: null });
     const a = connect(wsUrl(s));
-    const b = connect(wsUrl(s));
     const first = await s.nextConversation();
+    const b = connect(wsUrl(s));
     const second = await s.nextConversation();
     await Promise.all([a.opened, b.opened]);
     a.ws.close(1000, "bye");
@@ -273,65 +321,66 @@ describe("conversation", () => {
 });
 
 describe("a stalled or dead service (for the gateway's deadlines)", () => {
-  test("stall signed_url: get-signed-url never answers until the server stops", async () => {
+  test("stall signed_url: get-signed-url is held, and answered only when the server stops", async () => {
     const s = await start({ apiKey: "right-key", stall: "signed_url" });
     let answered = false;
     const pending = fetch(`${s.baseUrl}/v1/convai/conversation/get-signed-url?agent_id=agent_1`, { headers: { "xi-api-key": "right-key" } }).then((res) => {
       answered = true;
       return res.status;
     });
-    await Bun.sleep(300);
-    expect(answered).toBe(false);
+    await until(() => s.stats.stalledRequests === 1, 5000, "the request to reach the server");
     expect(s.stats).toMatchObject({ signedUrlRequests: 1, stalledRequests: 1 });
+    expect(answered).toBe(false);
     await s.stop();
     server = undefined;
     // stop() ends the held request: a 503, or the connection closed under it.
     expect(await pending.then(String, () => "closed")).toMatch(/^(503|closed)$/);
   });
 
-  test("stall upgrade: the WebSocket never opens; stall metadata: it opens and then says nothing, not even pings", async () => {
+  test("stall upgrade: the WebSocket is held unopened; stall metadata: it opens and then says nothing, not even pings", async () => {
     const stalledUpgrade = await start({ stall: "upgrade" });
     const neverOpens = connect(wsUrl(stalledUpgrade));
     let opened = false;
     neverOpens.opened.then(() => (opened = true), () => undefined);
-    await Bun.sleep(300);
+    await until(() => stalledUpgrade.stats.stalledRequests === 1, 5000, "the upgrade to reach the server");
     expect(opened).toBe(false);
     expect(stalledUpgrade.stats).toMatchObject({ stalledRequests: 1, connections: 0 });
     neverOpens.ws.close();
     await stalledUpgrade.stop();
 
-    const silent = await start({ stall: "metadata", pingIntervalMs: 50 });
-    const client = connect(wsUrl(silent));
-    await client.opened;
+    const clock = new TestClock();
+    const silent = await start({ clock, stall: "metadata", pingIntervalMs: 50 });
+    const client = connect(wsUrl(silent), { clock });
+    await clock.run(client.opened, 1000);
     client.send(INIT);
-    const conv = await silent.nextConversation();
-    expect(await conv.init).toMatchObject({ type: "conversation_initiation_client_data" });
-    await Bun.sleep(300);
+    const conv = await clock.run(silent.nextConversation(), 1000);
+    expect(await clock.run(conv.init, 1000)).toMatchObject({ type: "conversation_initiation_client_data" });
+    await clock.advance(10_000); // past every ping interval and the init deadline
     expect(client.frames).toEqual([]);
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
     client.ws.close();
   });
 
   test("freeze: no more frames and no pongs to WebSocket pings, yet the socket stays open", async () => {
-    const s = await start({ pingIntervalMs: 50 });
-    const client = connect(wsUrl(s));
+    const clock = new TestClock();
+    const s = await start({ clock, pingIntervalMs: 50 });
+    const client = connect(wsUrl(s), { clock });
     const pongs: number[] = [];
-    client.ws.addEventListener("pong", () => pongs.push(performance.now()));
+    client.ws.addEventListener("pong", () => pongs.push(clock.now()));
     client.send(INIT);
-    await client.waitFor((f) => f.type === "conversation_initiation_metadata");
-    const conv = await s.nextConversation();
-    await client.waitFor((f) => f.type === "ping");
+    const conv = await clock.run(s.nextConversation(), 1000);
+    await clock.until(() => client.frames.some((f) => f.type === "ping"), 1000);
     client.ws.ping();
-    await until(() => pongs.length === 1, 2000);
+    await clock.until(() => pongs.length === 1, 1000);
     conv.freeze();
     void conv.speak({ durationMs: 500 });
-    await Bun.sleep(50);
+    await clock.settle();
     const framesAtFreeze = client.frames.length;
     client.ws.ping();
-    await Bun.sleep(300);
+    await clock.advance(5000);
     expect(client.frames.length).toBe(framesAtFreeze);
     expect(pongs.length).toBe(1);
     expect(client.ws.readyState).toBe(WebSocket.OPEN);
     client.ws.terminate();
   });
 });
-

@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { startMcubeCall, type McubeCall } from "../../src/sim/mcube-call.ts";
-import { concatBytes, silenceMulaw, toneMs, toneMulaw } from "../../src/sim/tones.ts";
+import { concatBytes, silenceMulaw, tonePcm16, toneMs, toneMulaw } from "../../src/sim/tones.ts";
+import { convertMedia, MULAW_8K } from "../../src/sim/mcube-media.ts";
+import { pcm16ToBytes } from "../../src/audio/pcm-bytes.ts";
+import { TestClock } from "../helpers/test-clock.ts";
+import { until } from "../helpers/wait.ts";
 import { playAudio, startScriptedGateway, type ScriptedGateway } from "./scripted-gateway.ts";
 
 let gateway: ScriptedGateway | undefined;
@@ -83,11 +87,13 @@ describe("Mcube call simulator: what it sends", () => {
   });
 
   test("without sendStart the socket stays open and quiet", async () => {
+    const clock = new TestClock();
     gateway = startScriptedGateway();
-    call = await startMcubeCall({ url: gateway.url("quiet"), sendStart: false });
+    call = await startMcubeCall({ url: gateway.url("quiet"), sendStart: false, clock });
     const leg = await gateway.nextLeg();
-    await Bun.sleep(100);
+    await clock.advance(10_000);
     expect(leg.frames).toEqual([]);
+    expect(call.timeline.map((e) => e.event)).toEqual(["connected"]);
   });
 
   test("a refused handshake rejects with the HTTP status", async () => {
@@ -144,14 +150,17 @@ describe("Mcube call simulator: the playout queue", () => {
     expect(toneMs(call.heard, 660)).toBeGreaterThanOrEqual(80);
   });
 
-  test("terminate ends the stream: media stops, and the caller closes if the gateway does not", async () => {
-    const { call, leg, streamId } = await place({ endGraceMs: 100 });
+  test("terminate ends the stream: media stops at once, and the caller closes after endGraceMs if the gateway does not", async () => {
+    const clock = new TestClock();
+    const { call, leg, streamId } = await place({ endGraceMs: 100, clock });
+    await clock.advance(200);
     leg.send({ event: "terminate", streamId });
-    expect((await call.closed).code).toBe(1000);
-    expect(call.timeline.map((e) => e.event)).toContain("terminate");
-    const framesAtClose = leg.frames.length;
-    await Bun.sleep(60);
-    expect(leg.frames.length).toBe(framesAtClose);
+    const terminate = await clock.run(call.waitForTimeline("terminate"), 100);
+    const framesAtTerminate = leg.frames.length;
+    expect((await clock.run(call.closed, 1000)).code).toBe(1000);
+    expect(call.timeline.at(-1)!.atMs - terminate.atMs).toBe(100);
+    await clock.advance(1000);
+    expect(leg.frames.length).toBe(framesAtTerminate);
   });
 
   test("transfer is recorded with its number; the gateway closing ends the call", async () => {
@@ -167,12 +176,109 @@ describe("Mcube call simulator: the playout queue", () => {
     const { call, leg, streamId } = await place();
     leg.send(playAudio(streamId, silenceMulaw(20)));
     leg.send(playAudio(streamId, silenceMulaw(40)));
-    await leg.waitFor((f) => f.event === "media");
-    await Bun.sleep(50);
+    await until(() => call.received.length === 2, 5000, "both playAudio frames");
     const a = await call.waitFor("playAudio");
     const b = await call.waitFor("playAudio");
     expect(Buffer.from(a.media.payload, "base64").length).toBe(160);
     expect(Buffer.from(b.media.payload, "base64").length).toBe(320);
     await expect(call.waitFor("playAudio", 50)).rejects.toThrow(/no frame "playAudio"/);
+  });
+});
+
+describe("Mcube call simulator: media formats, tracks and sendDTMF", () => {
+  const L16_8K = { encoding: "audio/x-l16", sampleRate: 8000 } as const;
+  const L16_16K = { encoding: "audio/x-l16", sampleRate: 16000 } as const;
+  const payloadOf = (f: any) => new Uint8Array(Buffer.from(f.media.payload, "base64"));
+  const playL16 = (streamId: string, samples: Int16Array, sampleRate: number) => ({
+    event: "playAudio",
+    streamId,
+    media: { contentType: "audio/x-l16", sampleRate, payload: Buffer.from(pcm16ToBytes(samples)).toString("base64") },
+  });
+
+  for (const format of [L16_8K, L16_16K]) {
+    test(`${format.encoding} at ${format.sampleRate} Hz: start announces it; 20 ms frames of little-endian PCM carry the caller`, async () => {
+      const clock = new TestClock();
+      const marker = Int16Array.from([1000, -2, 0x1234]);
+      const { leg, start } = await place({ clock, mediaFormat: format, audio: { pcm: marker, sampleRate: format.sampleRate } });
+      expect(start.start.mediaFormat).toEqual(format);
+      await clock.advance(200);
+      const media = leg.frames.filter((f) => f.event === "media");
+      expect(media.length).toBe(10);
+      for (const f of media) expect(payloadOf(f).length).toBe(format.sampleRate / 25);
+      expect([...payloadOf(media[0]).subarray(0, 6)]).toEqual([0xe8, 0x03, 0xfe, 0xff, 0x34, 0x12]);
+      expect(payloadOf(media[1]).every((b) => b === 0)).toBe(true); // silence is zeros
+    });
+  }
+
+  test("μ-law caller audio reaches an L16 16 kHz call as the same tone", async () => {
+    const clock = new TestClock();
+    const { leg } = await place({ clock, mediaFormat: L16_16K, audio: toneMulaw(440, 300) });
+    await clock.advance(400);
+    const sent = concatBytes(leg.frames.filter((f) => f.event === "media").map(payloadOf));
+    expect(toneMs(convertMedia(sent, L16_16K, MULAW_8K), 440)).toBeGreaterThanOrEqual(280);
+  });
+
+  test("a 16 kHz L16 call plays its playAudio untouched: heardPcm holds the exact samples, heard the μ-law 8 kHz version", async () => {
+    const clock = new TestClock();
+    const { call, leg, streamId } = await place({ clock, mediaFormat: L16_16K });
+    const wideband = tonePcm16(5000, 300, 16000); // above what an 8 kHz line carries
+    const speech = tonePcm16(1000, 300, 16000);
+    leg.send(playL16(streamId, wideband, 16000));
+    leg.send(playL16(streamId, speech, 16000));
+    leg.send({ event: "checkpoint", streamId, name: "both" });
+    await clock.run(call.waitForTimeline("playedStream"), 2000);
+    const startMs = (call.timeline.find((e) => e.event === "playback-start")!.detail as { heardMs: number }).heardMs;
+    const at = startMs * 16;
+    expect([...call.heardPcm.subarray(at, at + wideband.length)]).toEqual([...wideband]);
+    expect([...call.heardPcm.subarray(at + wideband.length, at + wideband.length + speech.length)]).toEqual([...speech]);
+    expect(call.heard.length).toBe(call.heardPcm.length / 2);
+    expect(toneMs(call.heard, 1000)).toBeGreaterThanOrEqual(280);
+    expect(call.timeline.filter((e) => e.event === "invalid")).toEqual([]);
+    expect(call.timeline.find((e) => e.event === "playAudio")!.detail).toMatchObject({ bytes: 9600, ms: 300 });
+  });
+
+  test("a playAudio in another format than the call's is flagged invalid and played by its own format; an unknown one is dropped", async () => {
+    const clock = new TestClock();
+    const { call, leg, streamId } = await place({ clock });
+    leg.send(playL16(streamId, tonePcm16(440, 300, 16000), 16000));
+    leg.send({ event: "playAudio", streamId, media: { contentType: "audio/wav", sampleRate: 8000, payload: "AAAA" } });
+    leg.send({ event: "checkpoint", streamId, name: "c" });
+    await clock.run(call.waitForTimeline("playedStream"), 2000);
+    const invalid = call.timeline.filter((e) => e.event === "invalid").map((e) => (e.detail as { reason: string }).reason);
+    expect(invalid).toEqual(["playAudio is audio/x-l16 at 16000 Hz but the call is audio/x-mulaw at 8000 Hz", "playAudio in a format Mcube cannot play (dropped)"]);
+    expect(toneMs(call.heard, 440)).toBeGreaterThanOrEqual(260);
+    expect(call.timeline.filter((e) => e.event === "playAudio").length).toBe(1);
+  });
+
+  test("tracks inbound+outbound: outbound frames carry what the caller hears, numbered apart from the inbound ones", async () => {
+    const clock = new TestClock();
+    const { call, leg, start, streamId } = await place({ clock, tracks: ["inbound", "outbound"] });
+    expect(start.start.tracks).toEqual(["inbound", "outbound"]);
+    leg.send(playAudio(streamId, toneMulaw(660, 300)));
+    leg.send({ event: "checkpoint", streamId, name: "c" });
+    await clock.run(call.waitForTimeline("playedStream"), 2000);
+    await clock.settle();
+    const track = (name: string) => leg.frames.filter((f) => f.event === "media" && f.media.track === name);
+    const outbound = track("outbound");
+    const inbound = track("inbound");
+    expect(outbound.length).toBe(inbound.length);
+    expect(call.framesSent).toBe(inbound.length);
+    expect(outbound.map((f) => f.media.chunk)).toEqual(inbound.map((f) => f.media.chunk));
+    expect(toneMs(concatBytes(outbound.map(payloadOf)), 660)).toBeGreaterThanOrEqual(280);
+    expect(toneMs(concatBytes(inbound.map(payloadOf)), 660)).toBe(0);
+  });
+
+  test("sendDTMF from the gateway is recorded with its digits; one without digits is flagged; neither ends the stream", async () => {
+    const clock = new TestClock();
+    const { call, leg, streamId } = await place({ clock, endGraceMs: 100 });
+    leg.send({ event: "sendDTMF", dtmf: "12#" });
+    leg.send({ event: "sendDTMF", streamId });
+    const pressed = await clock.run(call.waitForTimeline("sendDTMF"), 1000);
+    expect(pressed.detail).toEqual({ digits: "12#" });
+    await clock.until(() => call.timeline.some((e) => e.event === "invalid"), 1000);
+    expect((call.timeline.find((e) => e.event === "invalid")!.detail as { reason: string }).reason).toContain("sendDTMF without digits");
+    const sentBefore = call.framesSent;
+    await clock.advance(500);
+    expect(call.framesSent).toBe(sentBefore + 25);
   });
 });

@@ -1,8 +1,11 @@
-/** Test helper: a plain WebSocket client that records JSON frames and waits for them. */
+/** Test helper: a plain WebSocket client that records JSON frames (and when they arrived) and waits for them. */
+import type { Clock } from "../../src/base/clock.ts";
 
 export interface TestClient {
   ws: WebSocket;
   frames: any[];
+  /** When each frame arrived, on the clock given to connect (performance.now() by default). */
+  arrivals: number[];
   send(frame: object): void;
   /** First frame (already received or future) matching the predicate. */
   waitFor(predicate: (f: any) => boolean, timeoutMs?: number): Promise<any>;
@@ -10,9 +13,10 @@ export interface TestClient {
   opened: Promise<void>;
 }
 
-export function connect(url: string, options: { autoPong?: boolean; headers?: Record<string, string> } = {}): TestClient {
+export function connect(url: string, options: { autoPong?: boolean; headers?: Record<string, string>; clock?: Clock } = {}): TestClient {
   const ws = new WebSocket(url, { headers: options.headers ?? {} } as unknown as string[]);
   const frames: any[] = [];
+  const arrivals: number[] = [];
   const waiters = new Set<{ predicate: (f: any) => boolean; resolve: (f: any) => void }>();
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     ws.onclose = (e) => resolve({ code: e.code, reason: e.reason });
@@ -29,6 +33,7 @@ export function connect(url: string, options: { autoPong?: boolean; headers?: Re
   ws.onmessage = (e) => {
     const frame = JSON.parse(String(e.data));
     frames.push(frame);
+    arrivals.push(options.clock ? options.clock.now() : performance.now());
     if (options.autoPong !== false && frame.type === "ping") ws.send(JSON.stringify({ type: "pong", event_id: frame.ping_event.event_id }));
     for (const w of [...waiters]) {
       if (w.predicate(frame)) {
@@ -40,6 +45,7 @@ export function connect(url: string, options: { autoPong?: boolean; headers?: Re
   return {
     ws,
     frames,
+    arrivals,
     opened,
     closed,
     /** Sends now, or right after the socket opens, in order. */
@@ -76,4 +82,10 @@ export function audioBytes(frames: any[], eventId?: number): Uint8Array {
     o += p.length;
   }
   return out;
+}
+
+/** When the first frame of `type` arrived (on the client's clock); undefined when none has. */
+export function arrivalOf(client: TestClient, type: string): number | undefined {
+  const index = client.frames.findIndex((f) => f.type === type);
+  return index < 0 ? undefined : client.arrivals[index];
 }

@@ -1,0 +1,57 @@
+/** The timers and sleeps of one fake conversation, on its clock: all stopped at once when it ends. */
+import type { Clock, Timer } from "../base/clock.ts";
+
+export class OwnedTimers {
+  private readonly timers = new Set<Timer>();
+  private readonly sleepers = new Set<() => void>();
+  private stopped = false;
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Runs `fn` once after `ms`; nothing once stopped. */
+  after(ms: number, fn: () => void): Timer | undefined {
+    if (this.stopped) return undefined;
+    const timer = this.clock.setTimer(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+    return timer;
+  }
+
+  /** Runs `fn` every `ms` until stopped. */
+  every(ms: number, fn: () => void): void {
+    this.after(ms, () => {
+      fn();
+      this.every(ms, fn);
+    });
+  }
+
+  cancel(timer: Timer | undefined): void {
+    if (timer === undefined) return;
+    this.clock.clearTimer(timer);
+    this.timers.delete(timer);
+  }
+
+  /** Resolves after `ms`, or at once when stopped (so a streaming turn ends instead of hanging). */
+  sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      this.sleepers.add(wake);
+      this.after(ms, wake);
+    });
+  }
+
+  /** Clears every timer and wakes every sleeper; later timers are not armed. */
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers) this.clock.clearTimer(timer);
+    this.timers.clear();
+    for (const wake of this.sleepers) wake();
+    this.sleepers.clear();
+  }
+}
