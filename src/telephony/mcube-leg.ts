@@ -176,7 +176,7 @@ export class McubeLeg {
 
   /** Key presses into the call (an agent navigating an IVR). */
   sendDtmf(digits: string): void {
-    if (this.streamId !== undefined) this.write(sendDtmf(this.streamId, digits));
+    if (this.streamId !== undefined) this.write(sendDtmf(digits));
   }
 
   /** True once the gateway closed the socket (its close event is then not a hang-up). */

@@ -38,10 +38,9 @@ export interface ClearAudioFrame {
   event: "clearAudio";
   streamId: string;
 }
-/** Plivo's shape: the digits to play into the call as key presses. */
+/** Plivo's shape (no streamId): the digits to play into the call as key presses. */
 export interface SendDtmfFrame {
   event: "sendDTMF";
-  streamId: string;
   dtmf: string;
 }
 
@@ -203,8 +202,8 @@ export function clearAudio(streamId: string): string {
   return JSON.stringify({ event: "clearAudio", streamId } satisfies ClearAudioFrame);
 }
 
-export function sendDtmf(streamId: string, digits: string): string {
-  return JSON.stringify({ event: "sendDTMF", streamId, dtmf: digits } satisfies SendDtmfFrame);
+export function sendDtmf(digits: string): string {
+  return JSON.stringify({ event: "sendDTMF", dtmf: digits } satisfies SendDtmfFrame);
 }
 
 /** `{event: <MCUBE_TRANSFER_EVENT>, streamId, <MCUBE_TRANSFER_NUMBER_FIELD>: number}`; `number` is already 10 digits. */

@@ -72,7 +72,7 @@ describe("gateway → Mcube", () => {
   test("commands: checkpoint, clearAudio, sendDTMF; transfer/terminate shapes from config", () => {
     expect(JSON.parse(checkpoint("s", "turn-1-1"))).toEqual({ event: "checkpoint", streamId: "s", name: "turn-1-1" });
     expect(JSON.parse(clearAudio("s"))).toEqual({ event: "clearAudio", streamId: "s" });
-    expect(JSON.parse(sendDtmf("s", "12#"))).toEqual({ event: "sendDTMF", streamId: "s", dtmf: "12#" });
+    expect(JSON.parse(sendDtmf("12#"))).toEqual({ event: "sendDTMF", dtmf: "12#" });
     const shapes = { transferEvent: "xfer", transferNumberField: "to", terminateEvent: "bye" };
     expect(JSON.parse(transfer(shapes, "s", "9876543210"))).toEqual({ event: "xfer", streamId: "s", to: "9876543210" });
     expect(JSON.parse(terminate(shapes, "s"))).toEqual({ event: "bye", streamId: "s" });
