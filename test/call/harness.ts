@@ -11,6 +11,8 @@ import { startFakeAgentServer, type FakeAgentOptions, type FakeAgentServer } fro
 import { startMcubeCall, type McubeCall, type McubeCallOptions } from "../../src/sim/mcube-call.ts";
 import { testConfig } from "../helpers/env.ts";
 import { until } from "../helpers/wait.ts";
+import { TestClock } from "../helpers/test-clock.ts";
+import { sleep, systemClock } from "../../src/base/clock.ts";
 
 // Calls run in real time (the simulator plays audio at 1×): give each test room on a loaded machine.
 setDefaultTimeout(30_000);
@@ -19,6 +21,8 @@ export const DID = "8040001234";
 export const AGENT_ID = "agent_default";
 
 export interface Harness {
+  /** Set with `testClock: true`: the clock every part of the call runs on. */
+  clock: TestClock | undefined;
   agent: FakeAgentServer;
   config: Config;
   manager: CallManager;
@@ -27,8 +31,12 @@ export interface Harness {
   logLines: string[];
   /** Places a call to /ws/<sessionId> with X-DID in the upgrade headers unless told otherwise. */
   call(options?: Partial<McubeCallOptions> & { sessionId?: string }): Promise<McubeCall>;
-  /** The record of a session, once its call has ended (bounded wait). */
+  /** The record of a session, once its call has ended (bounded wait; fake time with a TestClock). */
   recordOf(sessionId: string, timeoutMs?: number): Promise<{ record: CallRecord; transcript: TranscriptTurn[] }>;
+  /** Waits for `promise`: moves fake time (TestClock) or just awaits it (system clock). `maxMs` bounds it in call time. */
+  run<T>(promise: Promise<T>, maxMs?: number, what?: string): Promise<T>;
+  /** Waits until `check()` holds, within `maxMs` of call time. */
+  until(check: () => boolean, maxMs?: number, what?: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -41,36 +49,50 @@ export interface HarnessOptions {
   botDelayMs?: number;
   /** Point ELEVENLABS_BASE_URL here instead of the fake agent (e.g. a closed port). */
   baseUrl?: string;
+  /**
+   * Run the whole call in fake time: one TestClock drives the gateway, the fake agent and every
+   * simulated caller. Wait for events with `h.run(promise, maxMs)` / `h.until(check, maxMs)`.
+   */
+  testClock?: boolean;
 }
 
 let sessionCounter = 0;
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const agent = await startFakeAgentServer({ pingIntervalMs: 400, lenient: { refusalsAfterHandshake: true }, ...options.agent });
+  const clock = options.testClock ? new TestClock() : undefined;
+  const agent = await startFakeAgentServer({ pingIntervalMs: 400, lenient: { refusalsAfterHandshake: true }, clock, ...options.agent });
   const config = testConfig({ ELEVENLABS_BASE_URL: options.baseUrl ?? agent.baseUrl, ELEVENLABS_AGENT_ID: AGENT_ID, ...options.env });
   const memory = createMemoryBotResolver(config, options.bots);
   const delayMs = options.botDelayMs ?? 0;
-  const bots: BotResolver = delayMs > 0 ? { resolve: async (did) => (await Bun.sleep(delayMs), memory.resolve(did)) } : memory;
+  const bots: BotResolver = delayMs > 0 ? { resolve: async (did) => (await sleep(clock ?? systemClock, delayMs), memory.resolve(did)) } : memory;
   const logLines: string[] = [];
   const logger: Logger = createLogger({ level: "info", stdout: "none", sink: (line) => logLines.push(line) });
   const records: Harness["records"] = [];
-  const recordWaiters: (() => void)[] = [];
   const manager = new CallManager({
     config,
     logger,
+    clock,
     bots,
     outbound: options.outbound,
     records: {
       write(record, transcript) {
         records.push({ record, transcript: transcript.map((t) => ({ ...t })) });
-        for (const wake of recordWaiters.splice(0)) wake();
       },
     },
   });
   const gateway = await startGateway({ config, logger, sockets: manager.socketHandler() });
   const wsBase = gateway.url.replace(/^http/, "ws");
 
+  const run = <T>(promise: Promise<T>, maxMs = 10_000, what?: string): Promise<T> => (clock ? clock.run(promise, maxMs, what) : promise);
+  const waitUntil = async (check: () => boolean, maxMs = 10_000, what?: string): Promise<void> => {
+    if (clock) await clock.until(check, maxMs, what);
+    else await until(check, maxMs, what);
+  };
+
   return {
+    clock,
+    run,
+    until: waitUntil,
     agent,
     config,
     manager,
@@ -79,19 +101,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logLines,
     call({ sessionId, ...rest } = {}) {
       const id = sessionId ?? `s-${process.pid}-${++sessionCounter}`;
-      return startMcubeCall({ url: `${wsBase}/ws/${id}`, upgradeHeaders: { "X-DID": DID }, ...rest });
+      return startMcubeCall({ url: `${wsBase}/ws/${id}`, upgradeHeaders: { "X-DID": DID }, clock, ...rest });
     },
     async recordOf(sessionId, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = records.find((r) => r.record.sessionId === sessionId);
-        if (found) return found;
-        if (Date.now() > deadline) throw new Error(`no call record for ${sessionId} within ${timeoutMs} ms`);
-        await new Promise<void>((resolve) => {
-          recordWaiters.push(resolve);
-          setTimeout(resolve, 100);
-        });
-      }
+      const find = () => records.find((r) => r.record.sessionId === sessionId);
+      await waitUntil(() => find() !== undefined, timeoutMs, `the call record of ${sessionId}`);
+      return find()!;
     },
     async stop() {
       await gateway.stop();
