@@ -2,6 +2,7 @@
 import { SECRET_SETTINGS, settingsSchema, type LogLevel, type Settings } from "./schema.ts";
 import { parseCidrList, type Cidr } from "./cidr.ts";
 import { normalizePhoneNumber } from "../base/phone-number.ts";
+import { hostname } from "node:os";
 
 export type { LogLevel } from "./schema.ts";
 
@@ -73,6 +74,16 @@ export interface Config {
   };
   adminToken?: string;
   log: { level: LogLevel; file: string; maxBytes: number; files: number };
+  /** Gateways sharing one Redis act as one (REDIS_URL); without it every gateway counts alone. */
+  cluster: {
+    redisUrl?: string;
+    keyPrefix: string;
+    /** A slot or registry entry not renewed by its gateway for this long is gone (kill -9). */
+    leaseTtlMs: number;
+    commandTimeoutMs: number;
+    /** INSTANCE_ID, default hostname:PORT (hostname:pid-N when PORT is 0). */
+    instanceId: string;
+  };
 }
 
 /** Thrown with every problem found; `problems` never contain a secret's value. */
@@ -113,6 +124,13 @@ function crossChecks(s: Partial<Record<keyof Settings, unknown>>): string[] {
   }
   if ((s.BOT_DID_QUERY || s.BOT_CONFIG_QUERY) && !s.DATABASE_HOST) {
     problems.push("BOT_DID_QUERY and BOT_CONFIG_QUERY need DATABASE_HOST: custom queries run against MySQL only");
+  }
+  const ttl = settingsSchema.shape.REDIS_LEASE_TTL_MS.safeParse(s.REDIS_LEASE_TTL_MS);
+  const command = settingsSchema.shape.REDIS_COMMAND_TIMEOUT_MS.safeParse(s.REDIS_COMMAND_TIMEOUT_MS);
+  if (ttl.success && command.success && command.data * 3 >= ttl.data) {
+    problems.push(
+      `REDIS_COMMAND_TIMEOUT_MS (${command.data}) must be under a third of REDIS_LEASE_TTL_MS (${ttl.data}): leases are renewed every third of the TTL, and a renewal must fail before its lease lapses`,
+    );
   }
   return problems;
 }
@@ -194,6 +212,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     adminToken: s.ADMIN_TOKEN,
     log: { level: s.LOG_LEVEL, file: s.LOG_FILE, maxBytes: s.LOG_MAX_BYTES, files: s.LOG_FILES },
+    cluster: {
+      redisUrl: s.REDIS_URL,
+      keyPrefix: s.REDIS_KEY_PREFIX,
+      leaseTtlMs: s.REDIS_LEASE_TTL_MS,
+      commandTimeoutMs: s.REDIS_COMMAND_TIMEOUT_MS,
+      instanceId: s.INSTANCE_ID ?? `${hostname()}:${s.PORT === 0 ? `pid-${process.pid}` : s.PORT}`,
+    },
   };
   return deepFreeze(config);
 }

@@ -10,6 +10,7 @@ export const SECRET_SETTINGS = new Set([
   "ADMIN_TOKEN",
   "MCUBE_AUTH_TOKEN",
   "MCUBE_API_TOKEN",
+  "REDIS_URL", // may carry a password
 ]);
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -114,6 +115,13 @@ export const settingsSchema = z.object({
   MCUBE_API_TOKEN: text().optional(),
   MCUBE_REFURL: url(["http:", "https:"]).optional(),
   PUBLIC_WS_BASE_URL: url(["ws:", "wss:"]).optional(),
+
+  // Cluster: gateways sharing one Redis count connections and list calls together
+  REDIS_URL: url(["redis:", "rediss:"]).optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_.{}-]{1,64}$/, { error: "use 1-64 letters, digits or : _ . { } -, like homebook:" }).default("homebook:"),
+  REDIS_LEASE_TTL_MS: int(10_000, 300, 600_000),
+  REDIS_COMMAND_TIMEOUT_MS: int(1000, 20, 60_000),
+  INSTANCE_ID: z.string().regex(/^\S{1,128}$/, { error: "use 1-128 characters without spaces, like gw-1 or host:7900" }).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
