@@ -14,6 +14,7 @@ import { CallManager } from "./call/call-manager.ts";
 import { adminRoutes } from "./http/admin-routes.ts";
 import { warnIfOpen } from "./telephony/open-access-warning.ts";
 import { startOfflineAgent, type OfflineAgent } from "./sim/offline-agent.ts";
+import { startCluster, type ClusterNode } from "./cluster/cluster-node.ts";
 import type { DrainableGateway } from "./drain.ts";
 import { HomebookError } from "./base/errors.ts";
 import { closeSync, mkdirSync, openSync } from "node:fs";
@@ -28,6 +29,8 @@ export interface Service extends DrainableGateway {
   readonly offlineAgent?: OfflineAgent;
   /** The config the bridge runs with (the offline agent's URL when it is on). */
   readonly config: Config;
+  /** This gateway's part in a cluster of gateways sharing REDIS_URL. */
+  readonly cluster?: ClusterNode;
 }
 
 /** Points the bridge at the offline agent: a derived config, the operator's own stays untouched. */
@@ -76,14 +79,19 @@ export async function startService({ config: operatorConfig, logger }: { config:
   void records.start();
   const outboundStore = createOutboundAttemptStore(dbs.cluster);
   const outbound = createOutboundContextLookup({ store: outboundStore, logger });
-  const calls = new CallManager({ config, logger, bots, records, outbound });
+  const cluster = config.cluster.redisUrl ? await startCluster({ config, logger, bots }) : undefined;
+  const calls = new CallManager({ config, logger, bots, records, outbound, slots: cluster?.slots, registry: cluster?.registry, instanceId: cluster?.instanceId });
 
   const gateway = await startGateway({
     config,
     logger,
     sockets: calls.socketHandler(),
     activeCalls: () => calls.activeCount,
-    routes: [adminRoutes({ config, logger, calls, records }), outboundRoutes({ config, logger, store: outboundStore })],
+    components: cluster && (() => ({ redis: cluster.status() })),
+    routes: [
+      adminRoutes({ config, logger, calls: cluster ? cluster.liveCalls(calls) : calls, records }),
+      outboundRoutes({ config, logger, store: outboundStore }),
+    ],
   });
 
   let stopped: Promise<void> | undefined;
@@ -94,10 +102,13 @@ export async function startService({ config: operatorConfig, logger }: { config:
     dbs,
     offlineAgent,
     config,
+    cluster,
     status: gateway.status,
+    startDrain: () => cluster?.startDrain(),
     stop() {
       stopped ??= (async () => {
         await gateway.stop();
+        await cluster?.stop();
         await records.close();
         await dbs.close();
         await offlineAgent?.stop();

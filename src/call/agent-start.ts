@@ -5,7 +5,8 @@ import type { InitiationFrame } from "../agent/elevenlabs-protocol.ts";
 import { HomebookError } from "../base/errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Bot, BotResolver } from "./bot.ts";
-import type { AgentLimiter, ReleaseSlot } from "./agent-limiter.ts";
+import type { ReleaseSlot } from "./agent-limiter.ts";
+import type { AgentSlots } from "./ports.ts";
 import type { OutboundCallContext, OutboundContextLookup } from "./call-record.ts";
 import { withTimeout } from "../base/with-timeout.ts";
 
@@ -14,7 +15,7 @@ export const OUTBOUND_LOOKUP_TIMEOUT_MS = 1000;
 
 export interface AgentStartDeps {
   bots: BotResolver;
-  limiter: AgentLimiter;
+  limiter: AgentSlots;
   connector: AgentConnector;
 }
 

@@ -1,7 +1,8 @@
 /** The live calls (a Map by session id): admission, the agent-connection limiter, drain, and views for the admin API. */
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
-import type { SocketHandler, SocketHandlerFactory, UpgradeRequest } from "../http/socket.ts";
+import type { ServerWebSocket } from "bun";
+import type { SocketData, SocketHandler, SocketHandlerFactory, UpgradeRequest } from "../http/socket.ts";
 import type { BotResolver } from "./bot.ts";
 import { normalizePhoneNumber } from "../base/phone-number.ts";
 import { createElevenLabsConnector, type AgentConnector } from "../agent/elevenlabs-client.ts";
@@ -9,6 +10,7 @@ import { AgentLimiter } from "./agent-limiter.ts";
 import { activeCalls, callRefusals, callsEnded } from "./call-metrics.ts";
 import type { CallRecordSink, LiveCall, OutboundContextLookup } from "./call-record.ts";
 import { CallSession, type SessionDebugState } from "./call-session.ts";
+import type { AgentSlots, CallRegistry } from "./ports.ts";
 
 export interface CallManagerDeps {
   config: Config;
@@ -18,15 +20,22 @@ export interface CallManagerDeps {
   outbound?: OutboundContextLookup;
   /** How agent conversations are opened; default: ElevenLabs per config.elevenlabs. */
   connector?: AgentConnector;
+  /** Agent-connection slots shared by a cluster; default: this process's own limiter. */
+  slots?: AgentSlots;
+  /** Live calls across gateways: session ids claimed at admission, views on state changes. */
+  registry?: CallRegistry;
+  /** INSTANCE_ID, shown on live views. */
+  instanceId?: string;
 }
 
 /** WebSocket close codes Mcube gets when a call is refused. */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 export const CLOSE_POLICY_VIOLATION = 1008;
+const DUPLICATE = { code: CLOSE_POLICY_VIOLATION, reason: "duplicate_session", text: "session id already live" };
 
 export class CallManager {
   private readonly calls = new Map<string, CallSession>();
-  private readonly limiter: AgentLimiter;
+  private readonly limiter: AgentSlots;
   private readonly connector: AgentConnector;
   private readonly log: Logger;
   private draining = false;
@@ -35,7 +44,7 @@ export class CallManager {
   constructor(private readonly deps: CallManagerDeps) {
     const { config, logger } = deps;
     this.log = logger;
-    this.limiter = new AgentLimiter(config.elevenlabs.maxConnections, config.elevenlabs.queueTimeoutMs);
+    this.limiter = deps.slots ?? new AgentLimiter(config.elevenlabs.maxConnections, config.elevenlabs.queueTimeoutMs);
     this.connector = deps.connector ?? createElevenLabsConnector({ config, logger });
   }
 
@@ -49,11 +58,16 @@ export class CallManager {
   }
 
   live(): LiveCall[] {
-    return [...this.calls.values()].map((s) => s.live());
+    return [...this.calls.values()].map((s) => this.view(s));
   }
 
   get(sessionId: string): LiveCall | undefined {
-    return this.calls.get(sessionId)?.live();
+    const session = this.calls.get(sessionId);
+    return session && this.view(session);
+  }
+
+  private view(session: CallSession): LiveCall {
+    return this.deps.instanceId ? { ...session.live(), instance: this.deps.instanceId } : session.live();
   }
 
   /** From now on new calls are refused with 1013; live calls continue. */
@@ -91,30 +105,60 @@ export class CallManager {
   }
 
   private handlerFor(request: UpgradeRequest): SocketHandler {
+    const { sessionId } = request;
+    const registry = this.deps.registry;
     let session: CallSession | undefined;
+    let state: string | undefined;
+    /** Frames that arrive while the cluster claim is in flight, replayed in order once admitted. */
+    let held: { frames: (string | Buffer)[]; closed: boolean } | undefined;
+    const refuse = (ws: ServerWebSocket<SocketData>, refusal: { code: number; reason: string; text: string }) => {
+      callRefusals.inc({ reason: refusal.reason });
+      this.log.warn("call refused", { session_id: sessionId, reason: refusal.reason, active_calls: this.calls.size });
+      if (refusal.code === CLOSE_TRY_AGAIN_LATER) this.recordRefusal(sessionId);
+      ws.close(refusal.code, refusal.text);
+    };
+    const changed = () => {
+      if (!registry || !session || session.finished || session.state === state) return;
+      state = session.state;
+      registry.update(this.view(session));
+    };
+    const admit = (ws: ServerWebSocket<SocketData>) => {
+      session = new CallSession({ ...this.deps, limiter: this.limiter, connector: this.connector, onEnded: (s) => this.remove(s) }, request);
+      this.calls.set(sessionId, session);
+      activeCalls.inc();
+      session.open(ws);
+      changed();
+    };
     return {
       open: (ws) => {
-        const refusal = this.refusal(request.sessionId);
-        if (refusal) {
-          callRefusals.inc({ reason: refusal.reason });
-          this.log.warn("call refused", { session_id: request.sessionId, reason: refusal.reason, active_calls: this.calls.size });
-          if (refusal.code === CLOSE_TRY_AGAIN_LATER) this.recordRefusal(request.sessionId);
-          ws.close(refusal.code, refusal.text);
-          return;
-        }
-        session = new CallSession({ ...this.deps, limiter: this.limiter, connector: this.connector, onEnded: (s) => this.remove(s) }, request);
-        this.calls.set(request.sessionId, session);
-        activeCalls.inc();
-        session.open(ws);
+        const refusal = this.refusal(sessionId);
+        if (refusal) return refuse(ws, refusal);
+        if (!registry) return admit(ws);
+        const pending = (held = { frames: [], closed: false });
+        void registry.claim(sessionId).then((claimed) => {
+          held = undefined;
+          if (pending.closed) return claimed ? registry.release(sessionId) : undefined;
+          if (!claimed) return refuse(ws, DUPLICATE);
+          admit(ws);
+          for (const frame of pending.frames) session!.message(ws, frame);
+          changed();
+        });
       },
-      message: (ws, data) => session?.message(ws, data),
-      close: (ws, code, reason) => session?.close(ws, code, reason),
+      message: (ws, data) => {
+        if (held) held.frames.push(typeof data === "string" ? data : Buffer.from(data));
+        else session?.message(ws, data);
+        changed();
+      },
+      close: (ws, code, reason) => {
+        if (held) held.closed = true;
+        else session?.close(ws, code, reason);
+      },
     };
   }
 
   private refusal(sessionId: string): { code: number; reason: string; text: string } | undefined {
     if (this.draining) return { code: CLOSE_TRY_AGAIN_LATER, reason: "draining", text: "gateway draining; try again later" };
-    if (this.calls.has(sessionId)) return { code: CLOSE_POLICY_VIOLATION, reason: "duplicate_session", text: "session id already live" };
+    if (this.calls.has(sessionId)) return DUPLICATE;
     if (this.calls.size >= this.deps.config.calls.maxConcurrent) {
       return { code: CLOSE_TRY_AGAIN_LATER, reason: "capacity", text: "too many calls; try again later" };
     }
@@ -138,6 +182,7 @@ export class CallManager {
   private remove(session: CallSession): void {
     if (this.calls.get(session.sessionId) !== session) return;
     this.calls.delete(session.sessionId);
+    this.deps.registry?.release(session.sessionId);
     activeCalls.dec();
     if (this.calls.size > 0) return;
     const waiters = this.idleWaiters;

@@ -14,6 +14,8 @@ export interface GatewayStatus {
   readonly startedAt: number;
   draining: boolean;
   activeCalls(): number;
+  /** Parts /health reports on without turning unhealthy (e.g. the cluster's Redis link), by name. */
+  components?(): Record<string, unknown>;
 }
 
 /** Mounts a module's routes (admin API, webhooks) on the gateway's app. */
@@ -50,6 +52,7 @@ export function createApp({ config, logger, version, status, performance, socket
         version,
         uptime_seconds: Math.round((Date.now() - status.startedAt) / 1000),
         active_calls: status.activeCalls(),
+        ...(status.components ? { components: status.components() } : {}),
       },
       status.draining ? 503 : 200,
     ),

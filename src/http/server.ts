@@ -15,6 +15,8 @@ export interface GatewayOptions {
   routes?: AppOptions["routes"];
   /** Live-call count for /health (the call manager's). */
   activeCalls?: () => number;
+  /** Parts shown under /health's `components` (see GatewayStatus). */
+  components?: GatewayStatus["components"];
 }
 
 export interface Gateway {
@@ -26,8 +28,8 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway({ config, logger, sockets, routes, activeCalls = () => 0 }: GatewayOptions): Promise<Gateway> {
-  const status: GatewayStatus = { startedAt: Date.now(), draining: false, activeCalls };
+export async function startGateway({ config, logger, sockets, routes, activeCalls = () => 0, components }: GatewayOptions): Promise<Gateway> {
+  const status: GatewayStatus = { startedAt: Date.now(), draining: false, activeCalls, components };
   const performance = startPerformanceMonitor();
   const app = createApp({
     config,
