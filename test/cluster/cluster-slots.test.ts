@@ -2,6 +2,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { HomebookError } from "../../src/base/errors.ts";
 import type { ReleaseSlot } from "../../src/call/ports.ts";
+import { redisCommands } from "../../src/cluster/cluster-metrics.ts";
 import { TestClock } from "../helpers/test-clock.ts";
 import type { RedisFixture } from "../helpers/redis.ts";
 import { until } from "../helpers/wait.ts";
@@ -127,18 +128,25 @@ describe("cluster-wide agent slots", () => {
   });
 
   test("waiting callers cost no Redis traffic of their own: one renewal per interval for the whole gateway", async () => {
+    fx = await t.redis("quiet");
+    const env = { ...STILL, ELEVENLABS_MAX_CONNECTIONS: "1", ELEVENLABS_QUEUE_TIMEOUT_MS: "600000" };
+    const a = await t.node({ instanceId: "gw-a", env, clock: new TestClock() }); // its own clock: its renewals stay out of the count
     const clock = new TestClock();
-    const [a, b] = await gateways("quiet", ["gw-a", "gw-b"], { ...STILL, ELEVENLABS_MAX_CONNECTIONS: "1", ELEVENLABS_QUEUE_TIMEOUT_MS: "600000" }, clock);
-    const first = await a!.node.slots.acquire(open());
-    const waiting = Array.from({ length: 10 }, () => b!.node.slots.acquire(open()));
-    await until(async () => (await queued()) === 10, 5000, "ten callers queued");
-    const sent = b!.node.redis.sent;
-    const intervalMs = 20_000; // a third of the TTL
+    const b = await t.node({ instanceId: "gw-b", env, clock });
+    const first = await a.node.slots.acquire(open());
+    const acquired = redisCommands.get({ operation: "acquire", result: "ok" });
+    const waiting = Array.from({ length: 10 }, () => b.node.slots.acquire(open()));
+    // Every answer in before time moves: a command still in flight would see its timeout pass.
+    await until(() => redisCommands.get({ operation: "acquire", result: "ok" }) === acquired + 10, 5000, "ten callers queued");
+    expect(await queued()).toBe(10);
+    const sent = b.node.redis.sent;
+    const answered = () => redisCommands.get({ operation: "renew_slots", result: "ok" });
+    const before = answered();
     for (let round = 1; round <= 3; round++) {
-      await clock.advance(intervalMs);
-      await until(() => b!.node.redis.sent === sent + round, 5000, `renewal round ${round}`);
+      await clock.advance(20_000); // a third of the TTL
+      await until(() => answered() === before + round, 5000, `renewal round ${round}`);
     }
-    expect(b!.node.redis.sent).toBe(sent + 3);
+    expect(b.node.redis.sent).toBe(sent + 3);
     // Each caller hangs up at once when served: the ten go through one after another on pub/sub wake-ups.
     for (const w of waiting) void w.then((release) => release());
     first();

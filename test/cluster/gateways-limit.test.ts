@@ -1,45 +1,25 @@
 /** Gateway processes sharing the machine's Redis hold ELEVENLABS_MAX_CONNECTIONS together, in arrival order, and take back a killed gateway's slots. */
-import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startFakeAgentServer, type FakeAgentServer } from "../../src/sim/fake-agent-server.ts";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { McubeCall } from "../../src/sim/mcube-call.ts";
-import { redisFixture, type RedisFixture } from "../helpers/redis.ts";
 import { until } from "../helpers/wait.ts";
-import { startGatewayProcess, trackConversations, type ConversationTracker, type GatewayProcess } from "./gateway-processes.ts";
+import { processClusterContext, type GatewayProcess } from "./gateway-processes.ts";
 
 // Several gateway processes and real-time calls on a shared 2-core machine.
 setDefaultTimeout(90_000);
 
-let fx: RedisFixture;
-let agent: FakeAgentServer;
-let tracker: ConversationTracker;
-let gateways: GatewayProcess[] = [];
-let calls: McubeCall[] = [];
-
-afterEach(async () => {
-  for (const call of calls) call.hangup();
-  calls = [];
-  await Promise.all(gateways.map((g) => g.stop("SIGKILL")));
-  gateways = [];
-  tracker.stop();
-  await agent.stop();
-  await fx.cleanup();
-});
+const t = processClusterContext();
 
 async function cluster(name: string, ids: string[], env: Record<string, string>): Promise<GatewayProcess[]> {
-  fx = await redisFixture(name);
-  agent = await startFakeAgentServer({ firstMessage: null });
-  tracker = trackConversations(agent);
-  gateways = await Promise.all(ids.map((instanceId) => startGatewayProcess({ instanceId, redisUrl: fx.url, prefix: fx.prefix, agent, env })));
-  return gateways;
+  await t.setUp(name);
+  return t.start(ids, env);
 }
 
-const queued = async () => Number(await fx.client.send("ZCARD", [`${fx.prefix}slots:queue`]));
+const queued = async () => Number(await t.fx.client.send("ZCARD", [`${t.fx.prefix}slots:queue`]));
 
 /** Places a call and waits until it is queued for a slot (its place in the arrival order is fixed then). */
 async function queue(gw: GatewayProcess, sessionId: string): Promise<McubeCall> {
   const before = await queued();
-  const call = await gw.call(sessionId);
-  calls.push(call);
+  const call = t.keep(await gw.call(sessionId));
   await until(async () => (await queued()) === before + 1, 10_000, `${sessionId} to queue`);
   return call;
 }
@@ -48,16 +28,17 @@ describe("a cluster of gateway processes", () => {
   test("three gateways, three times oversubscribed: never more than ELEVENLABS_MAX_CONNECTIONS conversations, and every caller served", async () => {
     const gws = await cluster("e2e-limit", ["gw-a", "gw-b", "gw-c"], { ELEVENLABS_MAX_CONNECTIONS: "4", ELEVENLABS_QUEUE_TIMEOUT_MS: "60000" });
     const sessions = gws.flatMap((gw) => [1, 2, 3, 4].map((n) => ({ gw, id: `${gw.instanceId}-${n}` })));
-    calls = await Promise.all(sessions.map(({ gw, id }) => gw.call(id)));
+    const calls = await Promise.all(sessions.map(async ({ gw, id }) => t.keep(await gw.call(id))));
+    const { tracker } = t;
     await until(async () => tracker.all.length === 4 && (await queued()) === 8, 20_000, "four conversations and eight callers waiting");
 
     // The agent ends the oldest conversation; exactly one waiting caller takes its place.
     for (let served = 4; served < 12; served++) {
-      tracker.end(tracker.all[served - 4]!);
+      await tracker.end(tracker.all[served - 4]!);
       await until(() => tracker.all.length === served + 1, 20_000, `conversation ${served + 1}`);
       expect(tracker.peak).toBe(4);
     }
-    for (const c of tracker.all.slice(8)) tracker.end(c);
+    for (const c of tracker.all.slice(8)) await tracker.end(c);
 
     expect(tracker.peak).toBe(4);
     const served = await Promise.all(tracker.all.map((c) => tracker.sessionOf(c)));
@@ -68,16 +49,17 @@ describe("a cluster of gateway processes", () => {
 
   test("callers get connections in the order they arrived, whichever gateway they called", async () => {
     const [a, b] = await cluster("e2e-order", ["gw-a", "gw-b"], { ELEVENLABS_MAX_CONNECTIONS: "1", ELEVENLABS_QUEUE_TIMEOUT_MS: "60000" });
-    calls.push(await a!.call("first"));
+    const { tracker } = t;
+    t.keep(await a!.call("first"));
     await until(() => tracker.all.length === 1, 10_000, "the first conversation");
     const order = ["b-1", "a-2", "b-3", "a-4"];
     for (const id of order) await queue(id.startsWith("a") ? a! : b!, id);
 
     for (let i = 0; i < order.length; i++) {
-      tracker.end(tracker.all[i]!);
+      await tracker.end(tracker.all[i]!);
       await until(() => tracker.all.length === i + 2, 20_000, `the conversation of ${order[i]}`);
     }
-    tracker.end(tracker.all.at(-1)!);
+    await tracker.end(tracker.all.at(-1)!);
     expect(await Promise.all(tracker.all.map((c) => tracker.sessionOf(c)))).toEqual(["first", ...order]);
     expect(tracker.peak).toBe(1);
   });
@@ -90,8 +72,8 @@ describe("a cluster of gateway processes", () => {
       REDIS_LEASE_TTL_MS: String(ttlMs),
       REDIS_COMMAND_TIMEOUT_MS: "300",
     });
-    const held = await a!.call("a-held");
-    calls.push(held);
+    const { tracker, fx } = t;
+    const held = t.keep(await a!.call("a-held"));
     await until(() => tracker.all.length === 1, 10_000, "gw-a's conversation");
     const queuedOnA = await queue(a!, "a-queued");
     const waiting = await queue(b!, "b-waiting");
@@ -108,7 +90,7 @@ describe("a cluster of gateway processes", () => {
     expect(await tracker.sessionOf(tracker.all[1]!)).toBe("b-waiting");
     expect(waiting.received.some((f) => f.event === "transfer")).toBe(false);
     expect(await fx.zset("slots:held")).toHaveLength(1);
-    tracker.end(tracker.all[1]!);
+    await tracker.end(tracker.all[1]!);
     expect((await waiting.closed).code).toBe(1000);
   });
 });

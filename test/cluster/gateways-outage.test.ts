@@ -1,45 +1,27 @@
 /** Redis cut off in the middle of live calls (a loopback proxy the test controls; the shared Redis keeps running): no call is lost and the cluster recovers. */
-import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startFakeAgentServer, type FakeAgentServer } from "../../src/sim/fake-agent-server.ts";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { McubeCall } from "../../src/sim/mcube-call.ts";
-import { redisFixture, REDIS_PORT, type RedisFixture } from "../helpers/redis.ts";
-import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
 import { until } from "../helpers/wait.ts";
-import { startGatewayProcess, trackConversations, type ConversationTracker, type GatewayProcess } from "./gateway-processes.ts";
+import { processClusterContext, type GatewayProcess } from "./gateway-processes.ts";
 
 setDefaultTimeout(90_000);
 
-let fx: RedisFixture;
-let agent: FakeAgentServer;
-let proxy: TcpProxy;
-let tracker: ConversationTracker;
-let gateways: GatewayProcess[] = [];
-
-afterEach(async () => {
-  await Promise.all(gateways.map((g) => g.stop("SIGKILL")));
-  gateways = [];
-  tracker.stop();
-  proxy.stop();
-  await agent.stop();
-  await fx.cleanup();
-});
+const t = processClusterContext();
 
 const UNREACHABLE = "redis unreachable: calls go on, limited to this gateway's share of ELEVENLABS_MAX_CONNECTIONS; the registry shows local calls";
 
 describe("a Redis outage with calls live on two gateways", () => {
   test("the calls go on, a new call is served from the gateway's share, and when Redis returns every lease and call is registered again", async () => {
-    fx = await redisFixture("e2e-outage");
-    agent = await startFakeAgentServer({ firstMessage: null });
-    proxy = await startTcpProxy({ port: REDIS_PORT });
-    tracker = trackConversations(agent);
+    await t.setUp("e2e-outage");
+    const { fx, tracker } = t;
+    const { proxy, url } = await t.proxy();
     const env = { ELEVENLABS_MAX_CONNECTIONS: "4", ELEVENLABS_QUEUE_TIMEOUT_MS: "30000", REDIS_LEASE_TTL_MS: "1500", REDIS_COMMAND_TIMEOUT_MS: "300" };
-    const redisUrl = `redis://127.0.0.1:${proxy.port}/0`;
-    gateways = await Promise.all(["gw-a", "gw-b"].map((instanceId) => startGatewayProcess({ instanceId, redisUrl, prefix: fx.prefix, agent, env })));
+    const gateways = await t.start(["gw-a", "gw-b"], env, url);
     const [a, b] = gateways as [GatewayProcess, GatewayProcess];
     await until(async () => (await a.health()).components.redis.instances === 2, 10_000, "gw-a to see two gateways");
     const calls = new Map<string, McubeCall>([
-      ["a-1", await a.call("a-1")],
-      ["b-1", await b.call("b-1")],
+      ["a-1", t.keep(await a.call("a-1"))],
+      ["b-1", t.keep(await b.call("b-1"))],
     ]);
     await until(() => tracker.all.length === 2, 10_000, "two conversations");
 
@@ -54,7 +36,7 @@ describe("a Redis outage with calls live on two gateways", () => {
       await call.waitForTimeline("playedStream", 10_000);
     }
     // A new call during the outage: gw-a's share is 4 / 2 gateways, it holds one.
-    calls.set("a-2", await a.call("a-2"));
+    calls.set("a-2", t.keep(await a.call("a-2")));
     await until(() => tracker.all.length === 3, 10_000, "the new call's conversation");
     expect(await tracker.sessionOf(tracker.all[2]!)).toBe("a-2");
 
@@ -76,7 +58,7 @@ describe("a Redis outage with calls live on two gateways", () => {
     const listed = (await b.admin("/calls")).body.calls.map((c: any) => `${c.session_id}@${c.instance}`).sort();
     expect(listed).toEqual(["a-1@gw-a", "a-2@gw-a", "b-1@gw-b"]);
 
-    for (const conversation of [...tracker.all]) tracker.end(conversation);
+    for (const conversation of [...tracker.all]) await tracker.end(conversation);
     for (const call of calls.values()) {
       expect((await call.closed).code).toBe(1000);
       expect(call.received.some((f) => f.event === "terminate")).toBe(true);

@@ -1,49 +1,24 @@
 /** Gateway processes sharing Redis: live calls listed and found on any gateway, a live session id refused elsewhere, bot changes seen at once. */
-import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join, resolve } from "node:path";
-import { startFakeAgentServer, type FakeAgentServer } from "../../src/sim/fake-agent-server.ts";
-import type { McubeCall } from "../../src/sim/mcube-call.ts";
 import { tempDir } from "../helpers/env.ts";
-import { redisFixture, type RedisFixture } from "../helpers/redis.ts";
 import { until } from "../helpers/wait.ts";
-import { DID, startGatewayProcess, trackConversations, type ConversationTracker, type GatewayProcess } from "./gateway-processes.ts";
+import { DID, processClusterContext, type GatewayProcess } from "./gateway-processes.ts";
 
 setDefaultTimeout(90_000);
 
 const MAIN = resolve(import.meta.dir, "../../src/main.ts");
 
-let fx: RedisFixture;
-let agent: FakeAgentServer;
-let tracker: ConversationTracker;
-let gateways: GatewayProcess[] = [];
-let calls: McubeCall[] = [];
-
-afterEach(async () => {
-  for (const call of calls) call.hangup();
-  calls = [];
-  await Promise.all(gateways.map((g) => g.stop("SIGKILL")));
-  gateways = [];
-  tracker.stop();
-  await agent.stop();
-  await fx.cleanup();
-});
-
-/** This test's Redis prefix and the fake agent every gateway uses. */
-async function setUp(name: string): Promise<void> {
-  fx = await redisFixture(name);
-  agent = await startFakeAgentServer({ firstMessage: null });
-  tracker = trackConversations(agent);
-}
+const t = processClusterContext();
 
 async function twoGateways(env: Record<string, string> = {}): Promise<[GatewayProcess, GatewayProcess]> {
-  gateways = await Promise.all(["gw-a", "gw-b"].map((instanceId) => startGatewayProcess({ instanceId, redisUrl: fx.url, prefix: fx.prefix, agent, env })));
-  return gateways as [GatewayProcess, GatewayProcess];
+  return (await t.start(["gw-a", "gw-b"], env)) as [GatewayProcess, GatewayProcess];
 }
 
 /** `homebook <args>` with this test's Redis and `env`; exit code and stderr. */
 async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stderr: string }> {
   const proc = Bun.spawn([process.execPath, MAIN, ...args], {
-    env: { PATH: process.env.PATH ?? "", REDIS_URL: fx.url, REDIS_KEY_PREFIX: fx.prefix, ...env },
+    env: { PATH: process.env.PATH ?? "", REDIS_URL: t.fx.url, REDIS_KEY_PREFIX: t.fx.prefix, ...env },
     stdout: "ignore",
     stderr: "pipe",
   });
@@ -53,9 +28,11 @@ async function cli(args: string[], env: Record<string, string>): Promise<{ code:
 
 describe("the cluster registry across gateway processes", () => {
   test("GET /calls on either gateway lists both gateways' calls with their instance; /calls/{id} finds a call on the other one", async () => {
-    await setUp("e2e-registry");
+    await t.setUp("e2e-registry");
     const [a, b] = await twoGateways();
-    calls.push(await a.call("on-a"), await b.call("on-b"));
+    const { tracker } = t;
+    t.keep(await a.call("on-a"));
+    t.keep(await b.call("on-b"));
     await until(() => tracker.all.length === 2, 10_000, "two conversations");
 
     for (const gw of [a, b]) {
@@ -81,10 +58,10 @@ describe("the cluster registry across gateway processes", () => {
   });
 
   test("a session id live on one gateway is refused on the other with 1008; the live call carries on", async () => {
-    await setUp("e2e-duplicate");
+    await t.setUp("e2e-duplicate");
     const [a, b] = await twoGateways();
-    const live = await a.call("twice");
-    calls.push(live);
+    const { tracker } = t;
+    const live = t.keep(await a.call("twice"));
     await until(() => tracker.all.length === 1, 10_000, "the conversation");
     const duplicate = await b.call("twice");
     expect(await duplicate.closed).toMatchObject({ code: 1008, reason: "session id already live" });
@@ -98,7 +75,8 @@ describe("the cluster registry across gateway processes", () => {
 describe("bot changes", () => {
   test("homebook bots update reaches every gateway at once, long before BOT_CACHE_TTL_MS", async () => {
     const db = join(tempDir("homebook-cluster-bots-"), "bots.db");
-    await setUp("e2e-bots");
+    await t.setUp("e2e-bots");
+    const { tracker } = t;
     expect((await cli(["bots", "add", "--did", DID, "--agent-id", "agent_one", "--bot-id", "bot_x"], { HOMEBOOK_DB_PATH: db })).code).toBe(0);
     const [a, b] = await twoGateways({ HOMEBOOK_DB_PATH: db, BOT_CACHE_TTL_MS: "3600000" });
     const agentOf = async (gw: GatewayProcess, sessionId: string) => {
@@ -107,7 +85,7 @@ describe("bot changes", () => {
         for (const c of tracker.all) if ((await tracker.sessionOf(c)) === sessionId) return c;
         return undefined;
       }, 10_000, `${sessionId}'s conversation`))!;
-      tracker.end(conversation);
+      await tracker.end(conversation);
       await call.closed;
       return conversation.agentId;
     };
