@@ -72,6 +72,30 @@ describe("the cluster registry across gateway processes", () => {
   });
 });
 
+describe("draining with the cluster", () => {
+  test("a draining gateway stops counting as one taking calls, keeps its live call registered, and leaves the registry when that call ends", async () => {
+    await t.setUp("e2e-drain");
+    const [a, b] = await twoGateways({ REDIS_LEASE_TTL_MS: "1500", REDIS_COMMAND_TIMEOUT_MS: "300", DRAIN_TIMEOUT_MS: "60000" });
+    const { tracker, fx } = t;
+    const live = t.keep(await a.call("draining-call"));
+    await until(() => tracker.all.length === 1, 10_000, "the conversation");
+    await until(async () => (await b.health()).components.redis.instances === 2, 10_000, "both gateways counted");
+
+    a.proc.kill("SIGTERM");
+    await until(async () => (await fetch(`${a.base}/health`)).status === 503, 10_000, "gw-a to drain");
+    await until(async () => (await b.health()).components.redis.instances === 1, 10_000, "gw-b to count gw-a out");
+    expect((await b.admin("/calls/draining-call")).body).toMatchObject({ status: "live", call: { instance: "gw-a" } });
+    expect((await (await a.call("too-late")).closed).code).toBe(1013);
+
+    await tracker.end(tracker.all[0]!);
+    expect((await live.closed).code).toBe(1000);
+    expect(await a.proc.exited).toBe(0);
+    expect((await b.admin("/calls")).body.count).toBe(0);
+    expect((await fx.zset("instances")).map(([id]) => id)).toEqual(["gw-b"]);
+    expect(await fx.client.exists(`${fx.prefix}call:draining-call`)).toBe(false);
+  });
+});
+
 describe("bot changes", () => {
   test("homebook bots update reaches every gateway at once, long before BOT_CACHE_TTL_MS", async () => {
     const db = join(tempDir("homebook-cluster-bots-"), "bots.db");

@@ -121,4 +121,15 @@ describe("the Redis link", () => {
     expect(redis.sent).toBe(sent + 3);
     expect(redis.health.isUp).toBe(true);
   });
+
+  test("a login Redis refuses leaves the link down with a fix to try; the password never shows", async () => {
+    const secret = "s3cret-pass-0123456789";
+    const { redis, lines } = link(`redis://nobody:${secret}@127.0.0.1:${REDIS_PORT}/0`);
+    await redis.start();
+    expect(redis.health.state).toBe("down");
+    expect(redis.described).toBe(`redis://***@127.0.0.1:${REDIS_PORT}/0`);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: "warn", redis: `redis://***@127.0.0.1:${REDIS_PORT}/0`, fix: expect.stringContaining("REDIS_URL") });
+    expect(lines.join("\n")).not.toContain(secret);
+    expect(redis.health.lastError).not.toContain(secret);
+  });
 });
