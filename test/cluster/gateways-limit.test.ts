@@ -2,7 +2,8 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { McubeCall } from "../../src/sim/mcube-call.ts";
 import { until } from "../helpers/wait.ts";
-import { processClusterContext, type GatewayProcess } from "./gateway-processes.ts";
+import type { GatewayProcess } from "./gateway-processes.ts";
+import { processClusterContext } from "./process-cluster.ts";
 
 // Several gateway processes and real-time calls on a shared 2-core machine.
 setDefaultTimeout(90_000);

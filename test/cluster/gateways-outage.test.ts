@@ -2,7 +2,8 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { McubeCall } from "../../src/sim/mcube-call.ts";
 import { until } from "../helpers/wait.ts";
-import { processClusterContext, type GatewayProcess } from "./gateway-processes.ts";
+import type { GatewayProcess } from "./gateway-processes.ts";
+import { processClusterContext } from "./process-cluster.ts";
 
 setDefaultTimeout(90_000);
 

@@ -3,7 +3,8 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join, resolve } from "node:path";
 import { tempDir } from "../helpers/env.ts";
 import { until } from "../helpers/wait.ts";
-import { DID, processClusterContext, type GatewayProcess } from "./gateway-processes.ts";
+import { DID, type GatewayProcess } from "./gateway-processes.ts";
+import { processClusterContext } from "./process-cluster.ts";
 
 setDefaultTimeout(90_000);
 
