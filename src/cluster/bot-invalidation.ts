@@ -15,6 +15,7 @@ export interface BotCache {
 const MAX_DIDS = 10_000;
 const messageSchema = z.union([z.object({ dids: z.array(z.string()).max(MAX_DIDS) }), z.object({ all: z.literal(true) })]);
 
+/** The pub/sub channel of bot changes under REDIS_KEY_PREFIX. */
 export function botChannel(prefix: string): string {
   return `${prefix}bots:changed`;
 }
@@ -37,9 +38,12 @@ export function listenForBotChanges({ redis, prefix, bots, logger }: { redis: Re
     botInvalidations.inc({ source: "pubsub" });
     logger.debug("bot cache entries dropped after a change elsewhere", { dids: "all" in parsed ? "all" : parsed.dids.length });
   });
-  let reconnects = 0;
+  // Only after the link was down (at start or later): a first connection has missed nothing.
+  let missed = false;
+  redis.health.onChange((state) => void (state === "down" && (missed = true)));
   redis.onRecovery(async () => {
-    if (reconnects++ === 0) return; // the first connection: nothing was missed
+    if (!missed) return;
+    missed = false;
     bots.invalidate();
     botInvalidations.inc({ source: "recovery" });
   });

@@ -25,6 +25,7 @@ export interface ClusterRegistryOptions {
   clock?: Clock;
 }
 
+/** CallRegistry in Redis; this gateway's calls are also kept here, for outages and for renewals. */
 export class ClusterRegistry implements CallRegistry, LeaseHolder {
   private readonly redis: RedisConnection;
   private readonly keys: RegistryKeys;

@@ -30,6 +30,10 @@ interface Waiter {
   onAbort(): void;
 }
 
+/**
+ * AgentSlots across the cluster. `acquire` asks Redis (one script) while the link is up, else takes
+ * this gateway's share; grants arrive in the script's answer, on pub/sub, or in a renewal round.
+ */
 export class ClusterSlots implements AgentSlots, LeaseHolder {
   private readonly redis: RedisConnection;
   private readonly keys: SlotKeys;

@@ -27,6 +27,7 @@ export interface LeaseRenewerOptions {
 /** Wake-ups earlier than this after a round are pushed back to it (a lease about to lapse is renewed by its holder, or soon gone). */
 const MIN_DELAY_MS = 5;
 
+/** One timer per gateway: renewal rounds every third of the TTL, sooner when a holder asks. */
 export class LeaseRenewer {
   /** A third of the TTL: a lease survives two failed rounds in a row. */
   readonly intervalMs: number;

@@ -18,6 +18,7 @@ export interface LuaScript {
   readonly sha: string;
 }
 
+/** A script with its SHA1 computed once, for EVALSHA. */
 export function luaScript(name: string, source: string): LuaScript {
   return { name, source, sha: new Bun.CryptoHasher("sha1").update(source).digest("hex") };
 }
@@ -52,6 +53,7 @@ function unavailable(operation: string, reason: string): HomebookError {
 
 const isNoScript = (err: unknown) => (err as Error)?.message?.startsWith("NOSCRIPT") ?? false;
 
+/** One gateway's link to Redis; `health` says whether the cluster parts may use it. */
 export class RedisConnection {
   readonly health: RedisHealth;
   /** REDIS_URL without credentials. */

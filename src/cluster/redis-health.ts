@@ -18,6 +18,7 @@ export interface RedisHealthOptions {
   redis: string;
 }
 
+/** The link's state, its changes logged and counted once each. */
 export class RedisHealth {
   private current: RedisState = "recovering";
   private everUp = false;

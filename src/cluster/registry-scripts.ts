@@ -17,6 +17,7 @@ export interface RegistryKeys {
   callPrefix: string;
 }
 
+/** The registry keys under REDIS_KEY_PREFIX. */
 export function registryKeys(prefix: string): RegistryKeys {
   return { index: `${prefix}calls`, callPrefix: `${prefix}call:` };
 }

@@ -22,6 +22,7 @@ export interface SlotKeys {
   channel: string;
 }
 
+/** The slot keys and channel under REDIS_KEY_PREFIX. */
 export function slotKeys(prefix: string): SlotKeys {
   return {
     held: `${prefix}slots:held`,
@@ -33,7 +34,7 @@ export function slotKeys(prefix: string): SlotKeys {
   };
 }
 
-/** KEYS and the first ARGV every slot script takes. */
+/** KEYS of every slot script, in the order the scripts read them. */
 export function slotScriptKeys(k: SlotKeys): string[] {
   return [k.held, k.queue, k.queueExpiry, k.seq, k.instances];
 }
@@ -167,6 +168,7 @@ export interface SlotSummary {
   soonestMs: number | undefined;
 }
 
+/** {held, waiting, soonest} read from a script's reply starting at index `from`. */
 export function slotSummary(reply: readonly unknown[], from: number): SlotSummary {
   const soonest = Number(reply[from + 2]);
   return { held: Number(reply[from]), waiting: Number(reply[from + 1]), soonestMs: soonest >= 0 ? soonest : undefined };
