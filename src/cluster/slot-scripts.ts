@@ -56,15 +56,18 @@ local function purge()
   end
 end
 
--- Free slots go to the head of the queue, in arrival order; one message names who got one.
+-- Free slots go to the head of the queue, in arrival order; one message names who got one. A promoted
+-- lease keeps the expiry of its queue place (its gateway's last renewal + ttl): a dead gateway's caller
+-- never holds a slot longer than that.
 local function promote(quiet)
   local granted = {}
   local free = max - redis.call('ZCARD', held)
   while free > 0 do
     local head = redis.call('ZPOPMIN', queue)
     if #head == 0 then break end
+    local until_ms = tonumber(redis.call('ZSCORE', expiry, head[1])) or (now + ttl)
     redis.call('ZREM', expiry, head[1])
-    redis.call('ZADD', held, now + ttl, head[1])
+    redis.call('ZADD', held, until_ms, head[1])
     if head[1] ~= quiet then granted[#granted + 1] = head[1] end
     free = free - 1
   end

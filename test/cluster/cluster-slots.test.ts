@@ -154,6 +154,29 @@ describe("cluster-wide agent slots", () => {
   });
 });
 
+describe("gateways that die", () => {
+  test("a dead gateway's queued caller promoted to a free slot holds it no longer than its last renewal allows; then the next caller gets it", async () => {
+    fx = await t.redis("dead-waiter");
+    const { proxy, url } = await t.proxy();
+    const env = { ELEVENLABS_MAX_CONNECTIONS: "1", ELEVENLABS_QUEUE_TIMEOUT_MS: "30000", REDIS_LEASE_TTL_MS: "1500", REDIS_COMMAND_TIMEOUT_MS: "300" };
+    const a = await t.node({ instanceId: "gw-a", env, url });
+    const b = await t.node({ instanceId: "gw-b", env });
+    const first = await b.node.slots.acquire(open());
+    void a.node.slots.acquire(open()).catch(() => undefined);
+    await until(async () => (await queued()) === 1, 5000, "gw-a's caller queued");
+    proxy.stall(); // to Redis, gw-a is dead from now on: it renews nothing more
+    const [[deadId, placeExpiresAt]] = (await fx.zset("slots:queue-expiry")) as [[string, number]];
+    const next = b.node.slots.acquire(open());
+    await until(async () => (await queued()) === 2, 5000, "gw-b's next caller queued");
+
+    first();
+    await until(async () => (await fx.zset("slots:held")).some(([id]) => id === deadId), 5000, "the dead caller's promotion");
+    expect((await fx.zset("slots:held")).find(([id]) => id === deadId)![1]).toBe(placeExpiresAt);
+    (await next)();
+    expect(await fx.time()).toBeGreaterThanOrEqual(placeExpiresAt);
+  });
+});
+
 describe("Redis outage", () => {
   test("a gateway cut off from Redis serves its share of the limit, FIFO, and registers its slots again when Redis returns", async () => {
     fx = await t.redis("outage");
