@@ -67,4 +67,21 @@ describe("a Redis outage with calls live on two gateways", () => {
     }
     for (const gw of gateways) expect(gw.logs().filter((l) => l.msg === UNREACHABLE)).toHaveLength(1);
   });
+
+  test("Redis that hangs: its commands time out after REDIS_COMMAND_TIMEOUT_MS, and a new call is admitted and answered from the gateway's share", async () => {
+    await t.setUp("e2e-stall");
+    const { tracker } = t;
+    const { proxy, url } = await t.proxy();
+    const [a] = await t.start(["gw-a"], { REDIS_LEASE_TTL_MS: "6000", REDIS_COMMAND_TIMEOUT_MS: "1000" }, url);
+    proxy.stall();
+    const call = t.keep(await a!.call("during-stall"));
+    await until(() => tracker.all.length === 1, 15_000, "the call's conversation");
+    expect(await tracker.sessionOf(tracker.all[0]!)).toBe("during-stall");
+    const health = await a!.health();
+    expect(health.status).toBe("healthy");
+    expect(health.components.redis).toMatchObject({ state: "down", last_error: expect.stringContaining("REDIS_COMMAND_TIMEOUT_MS (1000 ms)") });
+    void tracker.all[0]!.speak({ durationMs: 300 });
+    await call.waitForTimeline("playedStream", 10_000);
+    expect(call.received.some((f) => f.event === "transfer")).toBe(false);
+  });
 });
