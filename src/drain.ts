@@ -27,6 +27,8 @@ export interface DrainableGateway {
   readonly status: GatewayStatus;
   readonly calls?: DrainableCalls;
   readonly records?: RecordFlusher;
+  /** Further parts to tell when the drain starts (the cluster stops counting this gateway as taking calls). */
+  startDrain?(): void;
   stop(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function drainGateway({ config, logger, gateway, transferGraceMs = 
   const { calls, records } = gateway;
   gateway.status.draining = true;
   calls?.startDrain();
+  gateway.startDrain?.();
   logger.info("draining: new calls are refused, live calls continue", {
     active_calls: calls?.activeCount ?? 0,
     drain_timeout_ms: config.calls.drainTimeoutMs,

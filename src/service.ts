@@ -18,12 +18,13 @@ import { CallManager } from "./call/call-manager.ts";
 import { adminRoutes } from "./http/admin-routes.ts";
 import { warnIfOpen } from "./telephony/open-access-warning.ts";
 import { startOfflineAgent, type OfflineAgent } from "./sim/offline-agent.ts";
+import { startCluster, type ClusterNode } from "./cluster/cluster-node.ts";
 import type { DrainableGateway } from "./drain.ts";
 import { HomebookError } from "./base/errors.ts";
 import { FileRecordings } from "./recording/recordings.ts";
 import { startRetentionSweep } from "./recording/retention.ts";
 import { consoleRoutes } from "./console/console-routes.tsx";
-import { localLiveCalls } from "./console/sources.ts";
+import { liveCallsOf } from "./console/sources.ts";
 import { createBotAdmin } from "./store/bot-admin.ts";
 import { accessSync, closeSync, constants, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
@@ -38,6 +39,8 @@ export interface Service extends DrainableGateway {
   readonly offlineAgent?: OfflineAgent;
   /** The config the bridge runs with (the offline agent's URL when it is on). */
   readonly config: Config;
+  /** This gateway's part in a cluster of gateways sharing REDIS_URL. */
+  readonly cluster?: ClusterNode;
 }
 
 /** Points the bridge at the offline agent: a derived config, the operator's own stays untouched. */
@@ -111,7 +114,9 @@ export async function startService({ config: operatorConfig, logger }: { config:
   const outbound = createOutboundContextLookup({ store: outboundStore, logger, breaker, timeoutMs: config.database.botLookupTimeoutMs });
   const recordings = new FileRecordings({ enabled: config.recording.enabled, dir: config.recording.path, logger });
   const retention = startRetentionSweep({ dir: config.recording.path, retentionDays: config.recording.retentionDays, logger });
-  const calls = new CallManager({ config, logger, bots, records, outbound, recordings, instanceId: config.instanceId });
+  const cluster = config.cluster.redisUrl ? await startCluster({ config, logger, bots }) : undefined;
+  const calls = new CallManager({ config, logger, bots, records, outbound, recordings, slots: cluster?.slots, registry: cluster?.registry, instanceId: config.instanceId });
+  const liveCalls = cluster ? cluster.liveCalls(calls) : calls;
   const botIds = async () => ["default", ...(await createBotAdmin(dbs).listBots()).map((b) => b.botId)];
 
   const gateway = await startGateway({
@@ -119,11 +124,11 @@ export async function startService({ config: operatorConfig, logger }: { config:
     logger,
     sockets: calls.socketHandler(),
     activeCalls: () => calls.activeCount,
-    components: { store: () => breaker.health() },
+    components: { store: () => breaker.health(), ...(cluster ? { redis: () => cluster.status() } : {}) },
     routes: [
-      adminRoutes({ config, logger, calls, records }),
+      adminRoutes({ config, logger, calls: liveCalls, records }),
       outboundRoutes({ config, logger, store: outboundStore }),
-      consoleRoutes({ adminToken: config.adminToken, logger, live: localLiveCalls(calls), history: records, recordings, botIds }),
+      consoleRoutes({ adminToken: config.adminToken, logger, live: liveCallsOf(liveCalls, cluster !== undefined), history: records, recordings, botIds }),
     ],
   });
 
@@ -136,13 +141,16 @@ export async function startService({ config: operatorConfig, logger }: { config:
     dbs,
     offlineAgent,
     config,
+    cluster,
     status: gateway.status,
+    startDrain: () => cluster?.startDrain(),
     stop() {
       stopped ??= (async () => {
         await gateway.stop();
         breaker.stop();
         retention.stop();
         await recordings.whenIdle();
+        await cluster?.stop();
         await records.close();
         await webhook?.stop();
         await dbs.close();

@@ -12,6 +12,7 @@ export type ErrorCode =
   | "capacity"
   | "store_unavailable"
   | "store_invalid_row"
+  | "cluster_unavailable"
   | "not_found"
   | "conflict"
   | "invalid_input"

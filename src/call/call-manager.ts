@@ -118,6 +118,7 @@ export class CallManager {
       }
       session = this.admit(request);
       session.open(ws);
+      this.deps.registry?.update(session.live());
       for (const data of early ?? []) session.message(ws, data);
       early = undefined;
     };
@@ -129,7 +130,7 @@ export class CallManager {
         early = [];
         registry.claim(request.sessionId).then(
           (ok) => {
-            if (gone) return;
+            if (gone) return ok ? registry.release(request.sessionId) : undefined;
             if (ok) return start(ws);
             this.refuse(request.sessionId, { code: CLOSE_POLICY_VIOLATION, reason: "duplicate_session" });
             ws.close(CLOSE_POLICY_VIOLATION, "session id already live");

@@ -7,6 +7,7 @@ import type { BotAdmin, BotFields, BotRecord } from "../store/bot-admin.ts";
 import { phoneOption, withBotAdmin } from "../store/admin-session.ts";
 import { parseCommandArgs } from "./args.ts";
 import { explainStartError } from "./start-errors.ts";
+import { announceBotChange } from "../cluster/bot-invalidation.ts";
 
 export const usage = `Usage: homebook bots <add|update|list|remove> [options]
 
@@ -21,7 +22,8 @@ export const usage = `Usage: homebook bots <add|update|list|remove> [options]
 
 --recording on records the bot's calls, off never, default follows RECORDING (as a new bot does).
 Every command takes --json for machine-readable output. Without --bot-id, add generates an id
-like bot_k3x9q2m7vd. Running gateways see changes within BOT_CACHE_TTL_MS.`;
+like bot_k3x9q2m7vd. Running gateways see changes at once when REDIS_URL is set (they share it),
+else within BOT_CACHE_TTL_MS.`;
 
 const FIELD_OPTIONS = {
   "agent-id": { type: "string" },
@@ -52,6 +54,16 @@ export function withStore<T>(work: (admin: BotAdmin) => Promise<T>): Promise<T> 
   return withBotAdmin(config, work).catch((err: unknown) => {
     throw explainStartError(err, config);
   });
+}
+
+/**
+ * Tells the running gateways (through REDIS_URL) that these DIDs changed. The change is stored
+ * already: when Redis cannot be reached this only warns, and gateways see it within BOT_CACHE_TTL_MS.
+ */
+export async function announce(dids: readonly string[]): Promise<void> {
+  if ((await announceBotChange(loadConfig(), dids)) === "failed") {
+    console.error("homebook: warning: could not reach Redis (REDIS_URL) to tell running gateways; they see the change within BOT_CACHE_TTL_MS");
+  }
 }
 
 /** A required option, or a one-line UsageError with an example of it. */
@@ -144,6 +156,7 @@ async function add(argv: string[]): Promise<number> {
     if (businessId && values["business-name"]) await admin.saveBusiness(businessId, values["business-name"].trim());
     return admin.addBot(botId, fields, dids, businessId);
   });
+  await announce(bot.dids);
   console.log(values.json ? JSON.stringify(bot, null, 2) : `added ${summary(bot)}`);
   return 0;
 }
@@ -165,6 +178,7 @@ async function update(argv: string[]): Promise<number> {
     throw new UsageError("bots update: nothing to change: give at least one field, like --agent-id or --disable");
   }
   const bot = await withStore((admin) => admin.updateBot(botId, fields));
+  await announce(bot.dids);
   console.log(values.json ? JSON.stringify(bot, null, 2) : `updated ${summary(bot)}`);
   return 0;
 }
@@ -185,6 +199,7 @@ async function remove(argv: string[]): Promise<number> {
   if (values.help) return help();
   const botId = botIdOption(required("bots remove", values, "bot-id", "bot_k3x9q2m7vd (see 'homebook bots list')"));
   const released = await withStore((admin) => admin.removeBot(botId));
+  await announce(released);
   console.log(values.json ? JSON.stringify({ botId, releasedDids: released }) : `removed ${botId}; released DIDs: ${released.join(", ") || "none"}`);
   return 0;
 }

@@ -1,6 +1,7 @@
 /** `homebook config`: validates the settings and prints them, secrets shown only as set/unset. */
 import { describeSettings, loadConfig, wantsOfflineAgent, type Config } from "../config/index.ts";
 import { parseCommandArgs } from "./args.ts";
+import { describeRedisUrl } from "../cluster/redis-url.ts";
 
 export const usage = `Usage: homebook config [--json]
 
@@ -28,5 +29,8 @@ export async function run(argv: string[]): Promise<number> {
   for (const [k, v] of Object.entries(settings)) console.log(`${k}=${v}`);
   console.log(`# calls go to: ${agentMode(config)}`);
   console.log(`# bots and call records: ${config.database.kind === "mysql" ? `MySQL at ${config.database.host}:${config.database.port}` : `SQLite file ${config.database.sqlitePath}`}`);
+  const { redisUrl } = config.cluster;
+  const { instanceId } = config;
+  console.log(`# cluster: ${redisUrl ? `Redis at ${describeRedisUrl(redisUrl)}, this gateway is ${instanceId}` : "off (REDIS_URL unset): this gateway counts its connections alone"}`);
   return 0;
 }

@@ -3,7 +3,7 @@ import { UsageError } from "../base/errors.ts";
 import { phoneOption } from "../store/admin-session.ts";
 import type { DidRecord } from "../store/bot-admin.ts";
 import { parseCommandArgs } from "./args.ts";
-import { botIdOption, required, withStore } from "./bots.ts";
+import { announce, botIdOption, required, withStore } from "./bots.ts";
 
 export const usage = `Usage: homebook did <assign|list|remove> [options]
 
@@ -12,7 +12,8 @@ export const usage = `Usage: homebook did <assign|list|remove> [options]
   remove  --did D
 
 Numbers are stored as their last 10 digits: +91 80 4000 1234, 918040001234 and 08040001234 are
-the same DID. Every command takes --json. Running gateways see changes within BOT_CACHE_TTL_MS.`;
+the same DID. Every command takes --json. Running gateways see changes at once when REDIS_URL is
+set (they share it), else within BOT_CACHE_TTL_MS.`;
 
 const COMMON = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
 
@@ -38,6 +39,7 @@ async function assign(argv: string[]): Promise<number> {
     if (businessId && values["business-name"]) await admin.saveBusiness(businessId, values["business-name"].trim());
     return admin.assignDid(did, botId, businessId);
   });
+  await announce([did]);
   console.log(values.json ? JSON.stringify(record) : `assigned ${line(record)}`);
   return 0;
 }
@@ -61,6 +63,7 @@ async function remove(argv: string[]): Promise<number> {
   if (values.help) return help();
   const did = phoneOption("did", required("did remove", values, "did", "8040001234"));
   await withStore((admin) => admin.removeDid(did));
+  await announce([did]);
   console.log(values.json ? JSON.stringify({ did, removed: true }) : `removed ${did}`);
   return 0;
 }

@@ -85,7 +85,7 @@ export interface Config {
     outboxPath: string;
   };
   adminToken?: string;
-  /** INSTANCE_ID: names this gateway in shared stores (its journal of live calls); default hostname:PORT. */
+  /** INSTANCE_ID: names this gateway in shared stores (its journal of live calls) and a cluster; default hostname:PORT (hostname:pid-N when PORT is 0). */
   instanceId: string;
   /** Signed POST after each call; absent when POST_CALL_WEBHOOK_URL is unset. */
   webhook?: { url: string; secret: string };
@@ -94,6 +94,14 @@ export interface Config {
   /** RECORDING, RECORDINGS_PATH, RECORDING_RETENTION_DAYS: stereo WAV per call (bots may override `enabled`). */
   recording: { enabled: boolean; path: string; retentionDays: number };
   log: { level: LogLevel; file: string; maxBytes: number; files: number };
+  /** Gateways sharing one Redis act as one (REDIS_URL); without it every gateway counts alone. */
+  cluster: {
+    redisUrl?: string;
+    keyPrefix: string;
+    /** A slot or registry entry not renewed by its gateway for this long is gone (kill -9). */
+    leaseTtlMs: number;
+    commandTimeoutMs: number;
+  };
 }
 
 /** Thrown with every problem found; `problems` never contain a secret's value. */
@@ -140,6 +148,13 @@ function crossChecks(s: Partial<Record<keyof Settings, unknown>>): string[] {
   }
   if (s.POST_CALL_WEBHOOK_URL && !s.POST_CALL_WEBHOOK_SECRET) {
     problems.push("POST_CALL_WEBHOOK_SECRET is required when POST_CALL_WEBHOOK_URL is set: every delivery is signed with it (16+ characters, e.g. `openssl rand -hex 32`)");
+  }
+  const ttl = settingsSchema.shape.REDIS_LEASE_TTL_MS.safeParse(s.REDIS_LEASE_TTL_MS);
+  const command = settingsSchema.shape.REDIS_COMMAND_TIMEOUT_MS.safeParse(s.REDIS_COMMAND_TIMEOUT_MS);
+  if (ttl.success && command.success && command.data * 3 >= ttl.data) {
+    problems.push(
+      `REDIS_COMMAND_TIMEOUT_MS (${command.data}) must be under a third of REDIS_LEASE_TTL_MS (${ttl.data}): leases are renewed every third of the TTL, and a renewal must fail before its lease lapses`,
+    );
   }
   return problems;
 }
@@ -226,11 +241,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       outboxPath: s.OUTBOX_PATH,
     },
     adminToken: s.ADMIN_TOKEN,
-    instanceId: s.INSTANCE_ID ?? `${hostname()}:${s.PORT}`,
+    instanceId: s.INSTANCE_ID ?? `${hostname()}:${s.PORT === 0 ? `pid-${process.pid}` : s.PORT}`,
     webhook: s.POST_CALL_WEBHOOK_URL && s.POST_CALL_WEBHOOK_SECRET ? { url: s.POST_CALL_WEBHOOK_URL, secret: s.POST_CALL_WEBHOOK_SECRET } : undefined,
     publicBaseUrl: s.PUBLIC_BASE_URL?.replace(/\/+$/, ""),
     recording: { enabled: s.RECORDING === "on", path: s.RECORDINGS_PATH, retentionDays: s.RECORDING_RETENTION_DAYS },
     log: { level: s.LOG_LEVEL, file: s.LOG_FILE, maxBytes: s.LOG_MAX_BYTES, files: s.LOG_FILES },
+    cluster: {
+      redisUrl: s.REDIS_URL,
+      keyPrefix: s.REDIS_KEY_PREFIX,
+      leaseTtlMs: s.REDIS_LEASE_TTL_MS,
+      commandTimeoutMs: s.REDIS_COMMAND_TIMEOUT_MS,
+    },
   };
   return deepFreeze(config);
 }

@@ -11,6 +11,7 @@ export const SECRET_SETTINGS = new Set([
   "MCUBE_AUTH_TOKEN",
   "MCUBE_API_TOKEN",
   "POST_CALL_WEBHOOK_SECRET",
+  "REDIS_URL", // may carry a password
 ]);
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -114,7 +115,8 @@ export const settingsSchema = z.object({
   LOG_FILES: int(5, 1, 100),
   DRAIN_TIMEOUT_MS: int(600_000, 0, 86_400_000),
   OUTBOX_PATH: text().default("./data/outbox.jsonl"),
-  INSTANCE_ID: text().max(191, { error: "use at most 191 characters" }).optional(), // default hostname:PORT (config/index.ts)
+  // Names this gateway in a shared store and a cluster; default hostname:PORT (config/index.ts)
+  INSTANCE_ID: z.string().regex(/^\S{1,128}$/, { error: "use 1-128 characters without spaces, like gw-1 or host:7900" }).optional(),
 
   // Post-call webhook
   POST_CALL_WEBHOOK_URL: url(["http:", "https:"]).optional(),
@@ -132,6 +134,12 @@ export const settingsSchema = z.object({
   MCUBE_API_TOKEN: text().optional(),
   MCUBE_REFURL: url(["http:", "https:"]).optional(),
   PUBLIC_WS_BASE_URL: url(["ws:", "wss:"]).optional(),
+
+  // Cluster: gateways sharing one Redis count connections and list calls together
+  REDIS_URL: url(["redis:", "rediss:"]).optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_.{}-]{1,64}$/, { error: "use 1-64 letters, digits or : _ . { } -, like homebook:" }).default("homebook:"),
+  REDIS_LEASE_TTL_MS: int(10_000, 300, 600_000),
+  REDIS_COMMAND_TIMEOUT_MS: int(1000, 20, 60_000),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -1,6 +1,5 @@
 /** Where the console reads from: live calls (this gateway's or the cluster's), finished calls, bots. Small interfaces the composition root wires. */
 import type { LiveCall } from "../call/call-record.ts";
-import type { CallRegistry } from "../call/ports.ts";
 import type { CallListFilter, CallPage, StoredCall } from "../store/call-records-sql.ts";
 import type { CallStats } from "../store/call-stats-sql.ts";
 
@@ -19,23 +18,17 @@ export interface CallHistory {
   stats(sinceMs: number, untilMs: number): Promise<CallStats>;
 }
 
-/** This gateway's calls: `CallManager.live()` / `.get()`. */
-export function localLiveCalls(manager: { live(): LiveCall[]; get(sessionId: string): LiveCall | undefined }): LiveCalls {
-  return {
-    list: async () => manager.live(),
-    find: async (sessionId) => manager.get(sessionId),
-    cluster: false,
-  };
-}
-
 /**
- * Every gateway's calls through the cluster registry; a call this gateway holds is read locally
- * (the registry's copy may lag and need not carry the transcript).
+ * The console's view of live calls from what the admin API reads: this gateway's call manager, or on a
+ * cluster the adapter that adds every other gateway's calls from the registry (cluster/cluster-live-calls.ts).
  */
-export function clusterLiveCalls(registry: CallRegistry, local?: { get(sessionId: string): LiveCall | undefined }): LiveCalls {
+export function liveCallsOf(
+  source: { live(): LiveCall[] | Promise<LiveCall[]>; get(sessionId: string): LiveCall | undefined | Promise<LiveCall | undefined> },
+  cluster = false,
+): LiveCalls {
   return {
-    list: () => registry.list(),
-    find: async (sessionId) => local?.get(sessionId) ?? (await registry.find(sessionId)),
-    cluster: true,
+    list: async () => source.live(),
+    find: async (sessionId) => source.get(sessionId),
+    cluster,
   };
 }

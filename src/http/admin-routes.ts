@@ -10,11 +10,11 @@ import type { CallListFilter, CallPage, StoredCall } from "../store/call-records
 import type { RouteMount } from "./app.ts";
 import { bearerToken, safeEqual } from "./auth.ts";
 
-/** What the admin API reads about live calls (the CallManager provides it). */
+/** What the admin API reads about live calls (the CallManager, or on a cluster every gateway's through Redis). */
 export interface LiveCallSource {
   readonly activeCount: number;
-  live(): LiveCall[];
-  get(sessionId: string): LiveCall | undefined;
+  live(): LiveCall[] | Promise<LiveCall[]>;
+  get(sessionId: string): LiveCall | undefined | Promise<LiveCall | undefined>;
   stats(): { agentConnectionsInUse: number; waitingForAgent: number };
 }
 
@@ -115,7 +115,7 @@ export function adminRoutes({ config, logger, calls, records, registry = metrics
     app.get("/calls", auth, async (c) => {
       const history = HISTORY_PARAMS.some((p) => c.req.query(p) !== undefined);
       if (!history) {
-        const live = calls.live().map(normalizedLive);
+        const live = (await calls.live()).map(normalizedLive);
         return c.json({ live: true, count: live.length, calls: snakeKeys(live) });
       }
       if (!records) return c.json({ error: "call records are not kept by this gateway" }, 503);
@@ -129,7 +129,7 @@ export function adminRoutes({ config, logger, calls, records, registry = metrics
 
     app.get("/calls/:sessionId", auth, async (c) => {
       const sessionId = c.req.param("sessionId");
-      const live = calls.get(sessionId);
+      const live = await calls.get(sessionId);
       if (live) return c.json({ status: "live", call: snakeKeys(normalizedLive(live)) });
       try {
         const finished = await records?.get(sessionId);

@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
 import { ConfigError, loadConfig, describeSettings } from "../../src/config/index.ts";
 import { parseCidrList, ipAllowed } from "../../src/config/cidr.ts";
-import { hostname } from "node:os";
+import { describeRedisUrl } from "../../src/cluster/redis-url.ts";
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -204,5 +206,64 @@ describe("post-call webhook and instance settings", () => {
     expect(problems.map((p) => p.split(":")[0])).toEqual(["POST_CALL_WEBHOOK_URL", "POST_CALL_WEBHOOK_SECRET", "PUBLIC_BASE_URL"]);
     expect(problems.join("\n")).not.toContain("short-secret");
     expect(describeSettings({ POST_CALL_WEBHOOK_SECRET: "whsec-0123456789abcdef" }).POST_CALL_WEBHOOK_SECRET).toBe("set");
+  });
+});
+
+const MAIN = resolve(import.meta.dir, "../../src/main.ts");
+const PASSWORD = "hunter2-very-secret";
+
+describe("cluster settings", () => {
+  test("without REDIS_URL the cluster is off; the defaults are in place for when it is set", () => {
+    const c = loadConfig({ PORT: "7900" });
+    expect(c.cluster).toEqual({
+      redisUrl: undefined,
+      keyPrefix: "homebook:",
+      leaseTtlMs: 10_000,
+      commandTimeoutMs: 1000,
+    });
+    expect(c.instanceId).toBe(`${hostname()}:7900`);
+    expect(loadConfig({ PORT: "0" }).instanceId).toBe(`${hostname()}:pid-${process.pid}`);
+    expect(loadConfig({ INSTANCE_ID: "gw-7" }).instanceId).toBe("gw-7");
+  });
+
+  test("bad values are all listed, the URL's value hidden even when it is the bad one", () => {
+    const problems = problemsOf({
+      REDIS_URL: `http://:${PASSWORD}@cache:6379`,
+      REDIS_KEY_PREFIX: "has space",
+      REDIS_LEASE_TTL_MS: "10",
+      INSTANCE_ID: "two words",
+    });
+    expect(problems.map((p) => p.split(":")[0]).sort()).toEqual(["INSTANCE_ID", "REDIS_KEY_PREFIX", "REDIS_LEASE_TTL_MS", "REDIS_URL"]);
+    expect(problems.find((p) => p.startsWith("REDIS_URL"))).toBe("REDIS_URL: expected a URL starting with redis:// or rediss://, got (value hidden)");
+    expect(problems.join("\n")).not.toContain(PASSWORD);
+  });
+
+  test("a command timeout that a renewal round could not fit in before its lease lapses is refused", () => {
+    const problems = problemsOf({ REDIS_LEASE_TTL_MS: "3000", REDIS_COMMAND_TIMEOUT_MS: "1000" });
+    expect(problems).toEqual([
+      "REDIS_COMMAND_TIMEOUT_MS (1000) must be under a third of REDIS_LEASE_TTL_MS (3000): leases are renewed every third of the TTL, and a renewal must fail before its lease lapses",
+    ]);
+    expect(loadConfig({ REDIS_LEASE_TTL_MS: "3001", REDIS_COMMAND_TIMEOUT_MS: "1000" }).cluster.leaseTtlMs).toBe(3001);
+  });
+
+  test("REDIS_URL is shown as set/unset, and by host without credentials", () => {
+    const url = `rediss://default:${PASSWORD}@cache.internal:6380/2`;
+    expect(describeSettings({ REDIS_URL: url }).REDIS_URL).toBe("set");
+    expect(describeRedisUrl(url)).toBe("rediss://***@cache.internal:6380/2");
+    expect(describeRedisUrl("redis://127.0.0.1:6379")).toBe("redis://127.0.0.1:6379");
+  });
+
+  test("homebook config says whether the cluster is on, where Redis is, and never the password", async () => {
+    const run = async (env: Record<string, string>) => {
+      const proc = Bun.spawn([process.execPath, MAIN, "config"], { env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
+      const out = await new Response(proc.stdout).text();
+      expect(await proc.exited).toBe(0);
+      return out;
+    };
+    const on = await run({ REDIS_URL: `redis://:${PASSWORD}@10.0.0.5:6379/1`, INSTANCE_ID: "gw-1" });
+    expect(on).toContain("REDIS_URL=set");
+    expect(on).toContain("# cluster: Redis at redis://***@10.0.0.5:6379/1, this gateway is gw-1");
+    expect(on).not.toContain(PASSWORD);
+    expect(await run({})).toContain("# cluster: off (REDIS_URL unset): this gateway counts its connections alone");
   });
 });

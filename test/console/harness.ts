@@ -4,7 +4,7 @@ import type { Clock } from "../../src/base/clock.ts";
 import { CallManager } from "../../src/call/call-manager.ts";
 import type { CallRecord, TranscriptTurn } from "../../src/call/call-record.ts";
 import { consoleRoutes } from "../../src/console/console-routes.tsx";
-import { localLiveCalls } from "../../src/console/sources.ts";
+import { liveCallsOf } from "../../src/console/sources.ts";
 import { adminRoutes } from "../../src/http/admin-routes.ts";
 import { startGateway, type Gateway } from "../../src/http/server.ts";
 import { createLogger } from "../../src/log/logger.ts";
@@ -67,7 +67,7 @@ export async function startConsoleHarness({ adminToken = ADMIN_TOKEN, clock, liv
     activeCalls: () => manager.activeCount,
     routes: [
       adminRoutes({ config, logger, calls: manager, records: recorder }),
-      consoleRoutes({ adminToken: config.adminToken, logger, live: localLiveCalls(manager), history: recorder, recordings, clock, liveIntervalMs, botIds: async () => ["default", "sales"] }),
+      consoleRoutes({ adminToken: config.adminToken, logger, live: liveCallsOf(manager), history: recorder, recordings, clock, liveIntervalMs, botIds: async () => ["default", "sales"] }),
     ],
   });
   return {
