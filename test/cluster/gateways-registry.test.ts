@@ -52,7 +52,11 @@ describe("the cluster registry across gateway processes", () => {
     expect(own.body.call.customer_number).toBe("9876543210"); // the gateway carrying a call shows it whole
     expect(found.body.call.customer_number).toBeUndefined(); // it never goes through Redis
 
-    await until(async () => (await b.health()).components.redis.instances === 2, 10_000, "gw-b's renewal round to count both gateways");
+    // A renewal round of gw-b after both calls took their slots counts both gateways and both slots.
+    await until(async () => {
+      const redis = (await b.health()).components.redis;
+      return redis.instances === 2 && redis.agent_connections_in_use === 2;
+    }, 10_000, "gw-b's renewal round to count both gateways and both slots");
     const health = await b.health();
     expect(health.status).toBe("healthy");
     expect(health.components.redis).toMatchObject({ state: "up", instance: "gw-b", instances: 2, agent_connections_in_use: 2 });
