@@ -6,7 +6,7 @@
 import type { AgentLeg } from "../agent/agent-leg.ts";
 import type { Clock, Timer } from "../base/clock.ts";
 import { HomebookError } from "../base/errors.ts";
-import type { OwnedTimers } from "./owned-timers.ts";
+import type { OwnedTimers } from "../base/owned-timers.ts";
 
 /** The longest gap between our pings; shorter when the idle timeout is small (tests). */
 export const AGENT_PING_INTERVAL_MS = 5000;

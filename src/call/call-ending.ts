@@ -7,7 +7,7 @@ import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../log/logger.ts";
 import type { EndReason } from "./call-record.ts";
 import type { CallState, EndPlan } from "./call-state.ts";
-import type { OwnedTimers } from "./owned-timers.ts";
+import type { OwnedTimers } from "../base/owned-timers.ts";
 import type { Playout } from "./playout.ts";
 import type { Turns } from "./turns.ts";
 

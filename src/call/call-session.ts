@@ -29,7 +29,7 @@ import type { CallRecordSink, EndReason, LiveCall, LiveRecord, OutboundContextLo
 import { agentOf, describeState, transition, type CallState, type EndPlan } from "./call-state.ts";
 import { conversationInitiation, reconnectInitiation, transcriptContext } from "./conversation-start.ts";
 import { MediaBridge } from "./media-bridge.ts";
-import { OwnedTimers } from "./owned-timers.ts";
+import { OwnedTimers } from "../base/owned-timers.ts";
 import type { AgentSlots, Recordings, ReleaseSlot } from "./ports.ts";
 
 export interface CallSessionDeps {
@@ -504,7 +504,7 @@ export class CallSession implements SocketHandler, McubeListener {
     if (state.name === "closed") return;
     this.closeAgent();
     this.state = transition(state, { name: "closed", reason });
-    this.timers.clearAll();
+    this.timers.stop();
     this.abort.abort();
     this.mcube?.close(1000, "call ended");
     this.facts.timeline.add("end", reason);

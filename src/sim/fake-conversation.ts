@@ -23,7 +23,7 @@ import type {
 } from "./fake-agent-types.ts";
 import type { InitVerdict } from "./init-validation.ts";
 import { ClientInbox } from "./client-inbox.ts";
-import { OwnedTimers } from "./owned-timers.ts";
+import { OwnedTimers } from "../base/owned-timers.ts";
 
 export { FIRST_MESSAGE_TONE_HZ, STALE_TONE_HZ, TURN_TONES_HZ } from "./agent-turns.ts";
 

@@ -118,17 +118,9 @@ export function foldHz(hz: number, rate: number): number {
   return r > rate / 2 ? rate - r : r;
 }
 
-/** Deterministic PRNG (mulberry32) so random chunkings are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../src/sim/agent-audio.ts";
+
+export { seededRandom };
 
 /** Split `length` into random chunk sizes between 0 and `maxChunk` (zero-length chunks included). */
 export function randomChunks(length: number, maxChunk: number, seed: number): number[] {

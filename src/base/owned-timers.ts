@@ -1,5 +1,8 @@
-/** The timers and sleeps of one fake conversation, on its clock: all stopped at once when it ends. */
-import type { Clock, Timer } from "../base/clock.ts";
+/**
+ * Timers something owns (a call, a fake conversation), armed on its clock through it and all stopped
+ * in one call when it ends: nothing it armed can fire after that.
+ */
+import type { Clock, Timer } from "./clock.ts";
 
 export class OwnedTimers {
   private readonly timers = new Set<Timer>();
@@ -44,6 +47,11 @@ export class OwnedTimers {
       this.sleepers.add(wake);
       this.after(ms, wake);
     });
+  }
+
+  /** Timers armed and not yet run or cancelled. */
+  get size(): number {
+    return this.timers.size;
   }
 
   /** Clears every timer and wakes every sleeper; later timers are not armed. */
