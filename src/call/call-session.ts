@@ -4,7 +4,7 @@
  * the audio itself moves through the media bridge.
  */
 import type { ServerWebSocket } from "bun";
-import type { AgentEvent, AgentLeg, AgentListener } from "../agent/agent-leg.ts";
+import type { AgentLeg, AgentListener } from "../agent/agent-leg.ts";
 import { classifyClose } from "../agent/agent-errors.ts";
 import type { AgentConnector } from "../agent/elevenlabs-client.ts";
 import type { InitiationFrame } from "../agent/elevenlabs-protocol.ts";
@@ -20,7 +20,8 @@ import type { StartFrame } from "../telephony/mcube-protocol.ts";
 import type { SocketData, SocketHandler, UpgradeRequest } from "../telephony/mcube-socket.ts";
 import { AgentLiveness, agentSilentError } from "./agent-liveness.ts";
 import { AgentSetup } from "./agent-setup.ts";
-import { clientToolOutcome, systemToolIntent, type ToolIntent } from "./agent-tools.ts";
+import { routeAgentEvent, type AgentEventTarget } from "./agent-events.ts";
+import type { ToolIntent } from "./agent-tools.ts";
 import type { Bot, BotResolver } from "./bot.ts";
 import { CallEnding, hangupReason, type EndingStep } from "./call-ending.ts";
 import { CallFacts } from "./call-facts.ts";
@@ -283,6 +284,21 @@ export class CallSession implements SocketHandler, McubeListener {
   private agentListener(agent: AgentLeg): AgentListener {
     // Frames of a conversation the call has let go (before a reconnect) are not the call's any more.
     const current = () => agentOf(this.state) === agent;
+    // Agents attach after Mcube's start: the call's logger and media are final by then.
+    const target: AgentEventTarget = {
+      log: this.log,
+      facts: this.facts,
+      media: this.media!,
+      mcpToolApproval: this.config.elevenlabs.mcpToolApproval,
+      act: (intent) => this.act(intent),
+      agentLost: (failure) => this.agentLost(failure),
+      transcribed: (turn) => {
+        this.deps.records?.transcript?.(this.sessionId, [turn]);
+        this.deps.onChange?.(this);
+      },
+      maxDurationReached: () => (this.maxDurationSeen = true),
+      noteIgnored: (kind) => this.noteIgnored("agent", kind),
+    };
     return {
       audio: (bytes, eventId, receivedAtMs) => {
         if (!current()) return;
@@ -291,68 +307,12 @@ export class CallSession implements SocketHandler, McubeListener {
         this.media!.agentAudio(bytes, eventId, receivedAtMs);
       },
       event: (event) => {
-        if (current()) this.agentEvent(agent, event);
+        if (current()) routeAgentEvent(target, agent, event);
       },
       closed: (code, reason, failure) => {
         if (current()) this.onAgentClosed(code, reason, failure);
       },
     };
-  }
-
-  private agentEvent(agent: AgentLeg, event: AgentEvent): void {
-    const { facts } = this;
-    switch (event.kind) {
-      case "interruption":
-        this.log.debug("caller interrupted the agent", { event_id: event.eventId });
-        return this.media!.interrupt(event.eventId);
-      case "agent_response_complete":
-        return this.media!.turns.complete(event.eventId);
-      case "user_transcript":
-      case "agent_response": {
-        const turn = facts.addTranscript(event.kind === "user_transcript" ? "user" : "agent", event.text, event.eventId);
-        this.deps.records?.transcript?.(this.sessionId, [turn]);
-        return this.deps.onChange?.(this);
-      }
-      case "agent_response_correction":
-        return facts.transcript.correct(event.original, event.corrected, event.eventId);
-      case "client_tool_call": {
-        const outcome = clientToolOutcome(event.toolName, event.parameters);
-        agent.toolResult(event.toolCallId, outcome.result, outcome.isError);
-        facts.timeline.add("tool_call", `client ${event.toolName.slice(0, 40)}${outcome.isError ? " (refused)" : ""}`);
-        if (!outcome.intent) return this.noteIgnored("agent", `client_tool:${event.toolName.slice(0, 40)}`);
-        return this.act(outcome.intent);
-      }
-      case "agent_tool_response": {
-        const intent = systemToolIntent(event);
-        if (!intent) return;
-        facts.timeline.add("tool_call", `system ${event.toolName}${event.isError ? " (reported failed)" : ""}`);
-        if (event.isError && intent.kind === "transfer") this.log.warn("agent reported transfer_to_number as failed; transferring from the bridge anyway");
-        return this.act(intent);
-      }
-      case "mcp_tool_call": {
-        if (event.state !== "awaiting_approval") return;
-        const approve = (facts.bot?.mcpApproval ?? this.config.elevenlabs.mcpToolApproval) === "approve";
-        agent.mcpApproval(event.toolCallId, approve);
-        facts.timeline.add("tool_call", `mcp ${event.toolName.slice(0, 40)} ${approve ? "approved" : "rejected"}`);
-        return this.log.info(approve ? "approved an MCP tool call" : "rejected an MCP tool call (MCP_TOOL_APPROVAL)", { tool_name: event.toolName.slice(0, 80) });
-      }
-      case "dtmf_request":
-        return event.digits ? this.act({ kind: "dtmf", digits: event.digits }) : this.noteIgnored("agent", "dtmf_request_without_digits");
-      case "queue_status":
-        return this.log.info("agent service queue", { status: event.status });
-      case "error":
-        if (event.errorType === "max_duration_exceeded") this.maxDurationSeen = true;
-        return this.log.warn("agent sent an error", { code: event.code, error_type: event.errorType, message: event.message, debug_message: event.debugMessage, reason: event.reason });
-      case "stalled":
-        sendStalls.inc({ leg: "agent" });
-        this.log.warn("agent stopped reading caller audio", { buffered_bytes: event.bufferedBytes });
-        agent.abandon();
-        return this.agentLost(new HomebookError("upstream_unavailable", "agent stopped reading (SEND_STALL_TIMEOUT_MS)", { retryable: true }));
-      case "passive":
-        return;
-      case "ignored":
-        return this.noteIgnored("agent", event.reason);
-    }
   }
 
   /** Carries out what a tool asked for. */
