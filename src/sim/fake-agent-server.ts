@@ -10,6 +10,7 @@ import type { FakeAgentOptions, FakeAgentServer, FakeConversation, SpokenMessage
 import { firstMessageOverride, validateInit } from "./init-validation.ts";
 import { startEchoPersona } from "./echo-persona.ts";
 import { loadEchoPrompts } from "./echo-prompts.ts";
+import { CLOSE_REASONS } from "./agent-wire.ts";
 
 export type * from "./fake-agent-types.ts";
 export { FIRST_MESSAGE_TONE_HZ, MAX_DURATION_TONE_HZ, STALE_TONE_HZ, TURN_TONES_HZ } from "./fake-conversation.ts";
@@ -80,6 +81,7 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
     maxDurationMessage = DEFAULT_MAX_DURATION_MESSAGE,
     userAudioTimeoutMs = DEFAULT_USER_AUDIO_TIMEOUT_MS,
     queue,
+    cancelFirst = 0,
   } = options;
   const conversations: FakeConversationSession[] = [];
   const signatures = new Map<string, { agentId: string; expiresAt: number }>();
@@ -117,7 +119,7 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
 
   /** Why the service would turn this request away, and where: an unknown agent after the handshake, a bad signature at the upgrade. */
   const refusalFor = (agentId: string, url: URL): Refusal | undefined => {
-    if (knownAgents && !knownAgents.includes(agentId)) return { code: 3000, reason: "Request error" };
+    if (knownAgents && !knownAgents.includes(agentId)) return { code: 3000, reason: CLOSE_REASONS[3000]! };
     const signature = url.searchParams.get("conversation_signature") ?? url.searchParams.get("token");
     let refusal: Refusal | undefined;
     if (signature === null) {
@@ -144,7 +146,7 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
   const upgrade = (req: Request, url: URL, srv: Server<Connection>): Response | undefined => {
     const agentId = url.searchParams.get("agent_id");
     if (!agentId) return json(422, { detail: [{ type: "missing", loc: ["query", "agent_id"], msg: "Field required", input: null }] });
-    const refusal = refusalFor(agentId, url);
+    const refusal = refusalFor(agentId, url) ?? (accepted < cancelFirst ? { code: 3000, reason: CLOSE_REASONS[3000]! } : undefined);
     if (refusal && "status" in refusal) {
       stats.upgradeRefusals += 1;
       return json(refusal.status, { detail: refusal.detail });

@@ -99,6 +99,8 @@ export interface FakeAgentOptions {
   userAudioTimeoutMs?: number;
   /** Put conversations in the service's wait queue. */
   queue?: FakeAgentQueue;
+  /** The service cancels this many conversation requests, from the first, right after the handshake (close 3000 "Request error"). */
+  cancelFirst?: number;
 }
 
 export interface FakeAgentStats {

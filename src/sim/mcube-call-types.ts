@@ -20,6 +20,8 @@ export interface McubeCallOptions {
   extraHeaders?: string | Record<string, string>;
   /** Announced in `start.mediaFormat` and used for every media frame; playAudio should match it. Default μ-law 8 kHz. */
   mediaFormat?: McubeMediaFormat;
+  /** false: `start` names no mediaFormat (the gateway's MCUBE_AUDIO_FORMAT / MCUBE_SAMPLE_RATE apply); the call still uses mediaFormat. */
+  announceFormat?: boolean;
   /** Tracks forked to the gateway. "outbound" adds media frames of what the caller hears. Default ["inbound"]. */
   tracks?: McubeTrack[];
   /** Caller audio (8 kHz μ-law bytes, or PCM at a rate), sent as real-time 20 ms frames after `start`; silence follows. */

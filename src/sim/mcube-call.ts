@@ -134,7 +134,8 @@ class McubeCallSession implements McubeCall {
       if (this.isClosed) return;
       const { customParameters = {}, extraHeaders } = this.options;
       const fields = { sequenceNumber: ++this.sequence, callId: this.callId, streamId: this.streamId, accountId: "homebook-sim" };
-      this.send(startFrame({ ...fields, tracks: this.tracks, mediaFormat: this.mediaFormat, customParameters, extraHeaders }));
+      const mediaFormat = this.options.announceFormat === false ? undefined : this.mediaFormat;
+      this.send(startFrame({ ...fields, tracks: this.tracks, mediaFormat, customParameters, extraHeaders }));
       this.startedAt = this.clock.now();
       this.record("start", { callId: this.callId, streamId: this.streamId, mediaFormat: this.mediaFormat });
       this.nextTickAt = this.clock.now() + FRAME_MS;

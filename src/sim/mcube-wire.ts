@@ -14,7 +14,8 @@ export interface McubeStartFrame {
     streamId: string;
     accountId: string;
     tracks: McubeTrack[];
-    mediaFormat: McubeMediaFormat;
+    /** Absent when Mcube leaves the format to the gateway's settings. */
+    mediaFormat?: McubeMediaFormat;
     customParameters: Record<string, string>;
   };
   extra_headers?: string | Record<string, string>;
@@ -63,7 +64,7 @@ export function startFrame(f: StartFrameFields) {
       streamId: f.streamId,
       accountId: f.accountId,
       tracks: f.tracks,
-      mediaFormat: { encoding: f.mediaFormat.encoding, sampleRate: f.mediaFormat.sampleRate },
+      ...(f.mediaFormat === undefined ? {} : { mediaFormat: { encoding: f.mediaFormat.encoding, sampleRate: f.mediaFormat.sampleRate } }),
       customParameters: f.customParameters,
     },
     ...(f.extraHeaders === undefined ? {} : { extra_headers: f.extraHeaders }),
