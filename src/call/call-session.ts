@@ -377,7 +377,11 @@ export class CallSession implements SocketHandler, McubeListener {
     const deadline = this.timers.sleep(reconnectTimeoutMs).then(() => {
       throw new HomebookError("timeout", `no new agent conversation within AGENT_RECONNECT_TIMEOUT_MS (${reconnectTimeoutMs} ms)`);
     });
-    Promise.race([this.setup.reconnect(bot, reconnectInitiation(this.init, reconnectMessage)), deadline]).then(
+    // A caller who has heard nothing yet (the conversation never got past the service's queue) gets the greeting, not an apology.
+    const init = this.facts.firstAgentAudioAt === undefined ? this.init : reconnectInitiation(this.init, reconnectMessage);
+    // A busy service (3008) is given its moment before the new request, as at setup.
+    const reopened = failure.retryAfterMs === undefined ? this.setup.reconnect(bot, init) : this.timers.sleep(failure.retryAfterMs).then(() => this.setup.reconnect(bot, init));
+    Promise.race([reopened, deadline]).then(
       (agent) => this.onAgentReady(agent),
       (err) => this.onAgentFailed(asHomebookError(err)),
     );
