@@ -160,6 +160,8 @@ export function mediaFormatOf(frame: StartFrame, fallback: AudioFormat): AudioFo
   const sampleRate = announced?.sampleRate ?? (encoding === undefined ? fallback.sampleRate : 8000);
   const describe = () => `${announced?.encoding ?? "(no encoding)"} at ${announced?.sampleRate ?? "(no rate)"} Hz`;
   if (encoding === undefined) return fallback;
+  // A-law ("audio/x-alaw", "PCMA") is not served; its codec name must not pass for linear PCM below.
+  if (/alaw|pcma/.test(encoding)) return { unsupported: describe() };
   if (/mulaw|pcmu|ulaw/.test(encoding)) return sampleRate === 8000 ? { encoding: "ulaw", sampleRate } : { unsupported: describe() };
   if (/l16|linear16|pcm/.test(encoding)) return sampleRate === 8000 || sampleRate === 16_000 ? { encoding: "pcm16le", sampleRate } : { unsupported: describe() };
   return { unsupported: describe() };
