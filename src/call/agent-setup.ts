@@ -57,10 +57,14 @@ export class AgentSetup {
     this.early.then((bot) => bot.agentId && this.deps.connector.prepare(bot.agentId)).catch(() => undefined);
   }
 
+  /** The bot answering `did`: the lookup `prepare` started when it was for the same DID, else a new one (bounded, never throws). */
+  bot(did: string | undefined): Promise<Bot> {
+    return this.early && this.earlyDid === did ? this.early : this.resolveBot(did);
+  }
+
   /** Bot and campaign context together under one bound, a slot, then the conversation. */
   async connect(inputs: ConnectInputs): Promise<Connected> {
-    const botLookup = this.early && this.earlyDid === inputs.did ? this.early : this.resolveBot(inputs.did);
-    const [bot, outbound] = await Promise.all([botLookup, this.findOutbound(inputs.callId)]);
+    const [bot, outbound] = await Promise.all([this.bot(inputs.did), this.findOutbound(inputs.callId)]);
     inputs.onBot(bot);
     if (!bot.agentId) {
       throw new HomebookError("config", "no agent answers this DID", { fix: "set ELEVENLABS_AGENT_ID, or add a bot for this DID" });

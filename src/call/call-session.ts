@@ -198,14 +198,7 @@ export class CallSession implements SocketHandler, McubeListener {
     this.log.info("call started", { stream_id: facts.streamId, did: facts.context.did, customer_number: facts.context.customerNumber, business_id: facts.context.businessId });
     this.resolveStarted();
     this.deps.records?.begin?.(this.liveRecord());
-    if ("unsupported" in format) {
-      this.log.error("mcube sent a media format Homebook cannot serve; transferring the caller", { media_format: format.unsupported });
-      const error = new HomebookError("upstream_protocol", `Mcube media format ${format.unsupported} is not served`, {
-        fix: "stream audio/x-mulaw at 8000 Hz or audio/x-l16 at 8000 or 16000 Hz",
-      });
-      this.recordError(error);
-      return this.endWith(this.fallbackPlan(error));
-    }
+    if ("unsupported" in format) return this.refuseFormat(format.unsupported);
     this.media = new MediaBridge({
       mcube: this.mcube!,
       format,
@@ -233,6 +226,22 @@ export class CallSession implements SocketHandler, McubeListener {
         },
         (err) => this.onAgentFailed(asHomebookError(err)),
       );
+  }
+
+  /** Mcube streams audio Homebook cannot serve: one log line naming it, then the bot's fallback number (the bot is looked up first, bounded). */
+  private refuseFormat(sent: string): void {
+    this.log.error("mcube sent a media format Homebook cannot serve; transferring the caller", { media_format: sent });
+    const error = new HomebookError("upstream_protocol", `Mcube media format ${sent} is not served`, {
+      fix: "stream audio/x-mulaw at 8000 Hz or audio/x-l16 at 8000 or 16000 Hz",
+    });
+    this.noteError(error);
+    this.setup.bot(this.facts.context.did).then(
+      (bot) => {
+        this.facts.bot ??= bot;
+        this.endWith(this.fallbackPlan(error));
+      },
+      () => this.endWith(this.fallbackPlan(error)),
+    );
   }
 
   private onBot(bot: Bot): void {
@@ -522,9 +531,14 @@ export class CallSession implements SocketHandler, McubeListener {
     this.deps.onChange?.(this);
   }
 
-  private recordError(error: HomebookError): void {
+  /** Counts the error and keeps it for the call's record, without a log line. */
+  private noteError(error: HomebookError): void {
     callErrors.inc({ kind: error.code });
     this.facts.errorDetail = `${error.code}: ${error.message}`;
+  }
+
+  private recordError(error: HomebookError): void {
+    this.noteError(error);
     const fields = { code: error.code, detail: error.message, retryable: error.retryable, fix: error.fix };
     if (error.retryable) this.log.warn("agent connection failed", fields);
     else this.log.error(`agent connection failed and will not be retried; fix: ${error.fix ?? "see detail"}`, fields);
