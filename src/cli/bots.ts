@@ -14,13 +14,15 @@ export const usage = `Usage: homebook bots <add|update|list|remove> [options]
   add     --did D [--did D2 ...] --agent-id A [--bot-id ID] [--name N] [--company C]
           [--first-message TEXT] [--prompt-file FILE] [--language CODE] [--voice-id V]
           [--transfer-number N] [--fallback-number N] [--var key=value ...]
-          [--recording on|off|default] [--business-id B [--business-name NAME]]
+          [--recording on|off|default] [--mcp-approval approve|reject|default]
+          [--business-id B [--business-name NAME]]
   update  --bot-id ID [same fields as add, without --did] [--enable | --disable]
           (an empty value clears a field; --var key= removes a variable)
   list    [--bot-id ID]
   remove  --bot-id ID          (also releases the bot's DIDs)
 
 --recording on records the bot's calls, off never, default follows RECORDING (as a new bot does).
+--mcp-approval answers the bot's MCP tools that ask for approval; default follows MCP_TOOL_APPROVAL.
 Every command takes --json for machine-readable output. Without --bot-id, add generates an id
 like bot_k3x9q2m7vd. Running gateways see changes at once when REDIS_URL is set (they share it),
 else within BOT_CACHE_TTL_MS.`;
@@ -37,6 +39,7 @@ const FIELD_OPTIONS = {
   "fallback-number": { type: "string" },
   var: { type: "string", multiple: true },
   recording: { type: "string" },
+  "mcp-approval": { type: "string" },
 } as const;
 const COMMON = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
 const BOT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -80,12 +83,16 @@ export function botIdOption(value: string): string {
 
 type FieldValues = { [K in keyof typeof FIELD_OPTIONS]?: (typeof FIELD_OPTIONS)[K] extends { multiple: true } ? string[] : string };
 
-/** --recording on|off|default: the bot's override of RECORDING (null: follow it). */
-function recordingOption(value: string | undefined): boolean | null | undefined {
+/**
+ * A bot's override of a global setting: one of `choices`, or "default" (null: follow `setting` again).
+ * @example overrideOption("recording", "off", { on: true, off: false }, "RECORDING") // false
+ */
+function overrideOption<T>(option: string, value: string | undefined, choices: Record<string, T>, setting: string): T | null | undefined {
   if (value === undefined) return undefined;
-  const choice = new Map([["on", true], ["off", false], ["default", null]]).get(value.trim().toLowerCase());
-  if (choice === undefined) throw new UsageError(`--recording ${JSON.stringify(value)} is not valid: use on, off or default (follow RECORDING)`);
-  return choice;
+  const key = value.trim().toLowerCase();
+  if (key === "default") return null;
+  if (Object.hasOwn(choices, key)) return choices[key];
+  throw new UsageError(`--${option} ${JSON.stringify(value)} is not valid: use ${Object.keys(choices).join(", ")} or default (follow ${setting})`);
 }
 
 /** Reads the bot fields from parsed options, validating numbers, language, variables and the prompt file. */
@@ -125,14 +132,16 @@ function fieldsFrom(values: FieldValues): BotFields {
     transferNumber: phone("transfer-number"),
     fallbackNumber: phone("fallback-number"),
     variables,
-    recording: recordingOption(values.recording),
+    recording: overrideOption("recording", values.recording, { on: true, off: false }, "RECORDING"),
+    mcpApproval: overrideOption("mcp-approval", values["mcp-approval"], { approve: "approve", reject: "reject" } as const, "MCP_TOOL_APPROVAL"),
   };
 }
 
 function summary(bot: BotRecord): string {
   const state = bot.invalid ? `INVALID (${bot.invalid})` : bot.active ? "active" : "disabled";
   const recording = bot.recording === undefined ? "" : `\trecording ${bot.recording ? "on" : "off"}`;
-  return `${bot.botId}\t${bot.name}\tagent ${bot.agentId}\t${state}\tDIDs: ${bot.dids.join(", ") || "none"}${recording}`;
+  const mcp = bot.mcpApproval === undefined ? "" : `\tmcp ${bot.mcpApproval}`;
+  return `${bot.botId}\t${bot.name}\tagent ${bot.agentId}\t${state}\tDIDs: ${bot.dids.join(", ") || "none"}${recording}${mcp}`;
 }
 
 async function add(argv: string[]): Promise<number> {

@@ -7,7 +7,7 @@ import { botRowSchema } from "./bot-rows.ts";
 import type { Bot } from "../call/bot.ts";
 
 /** A bot as the admin commands show it: the call-time Bot plus its state and DIDs. */
-export interface BotRecord extends Omit<Bot, "companyName" | "businessId" | "businessName" | "mcpApproval"> {
+export interface BotRecord extends Omit<Bot, "companyName" | "businessId" | "businessName"> {
   companyName?: string;
   active: boolean;
   updatedAt: string;
@@ -17,11 +17,13 @@ export interface BotRecord extends Omit<Bot, "companyName" | "businessId" | "bus
 }
 
 /** The editable fields of a bot; undefined leaves a field as it is, "" clears it (on update). */
-export interface BotFields extends Partial<Omit<BotRecord, "botId" | "dynamicVariables" | "updatedAt" | "dids" | "invalid" | "recording">> {
+export interface BotFields extends Partial<Omit<BotRecord, "botId" | "dynamicVariables" | "updatedAt" | "dids" | "invalid" | OverrideField>> {
   /** Merged into the stored variables; an empty value removes the key. */
   variables?: Record<string, string>;
   /** true/false override RECORDING for this bot; null goes back to following it. */
   recording?: boolean | null;
+  /** "approve"/"reject" override MCP_TOOL_APPROVAL for this bot; null goes back to following it. */
+  mcpApproval?: "approve" | "reject" | null;
 }
 
 export interface DidRecord {
@@ -31,7 +33,12 @@ export interface DidRecord {
   businessName?: string;
 }
 
-const COLUMN_OF: Record<Exclude<keyof BotFields, "variables" | "active" | "recording">, string> = {
+/** The bot's overrides of a global setting (RECORDING, MCP_TOOL_APPROVAL): NULL in the column follows the setting. */
+const OVERRIDE_COLUMN_OF = { recording: "recording", mcpApproval: "mcp_approval" } as const;
+type OverrideField = keyof typeof OVERRIDE_COLUMN_OF;
+const overrides = Object.entries(OVERRIDE_COLUMN_OF) as [OverrideField, string][];
+
+const COLUMN_OF: Record<Exclude<keyof BotFields, "variables" | "active" | OverrideField>, string> = {
   name: "name",
   agentId: "agent_id",
   companyName: "company_name",
@@ -77,6 +84,7 @@ function toRecord(row: Record<string, unknown>, dids: string[]): BotRecord {
     dynamicVariables: r.dynamic_variables,
     active: r.active,
     recording: r.recording,
+    mcpApproval: r.mcp_approval,
   };
 }
 
@@ -138,12 +146,13 @@ export function createBotAdmin(dbs: Databases) {
         ...columns.map(([key]) => (key === "name" ? fields.name || botId : fields[key as keyof typeof COLUMN_OF] || null)),
         JSON.stringify(withoutEmpty(fields.variables ?? {})),
         fields.active ?? true,
-        fields.recording ?? null,
+        ...overrides.map(([key]) => fields[key] ?? null),
         sqlTimestamp(),
       ];
+      const overrideColumns = overrides.map(([, c]) => c).join(", ");
       try {
         await cluster.execute(
-          `INSERT INTO bots (bot_id, ${columns.map(([, c]) => c).join(", ")}, dynamic_variables, active, recording, updated_at) VALUES (${values.map(() => "?").join(", ")})`,
+          `INSERT INTO bots (bot_id, ${columns.map(([, c]) => c).join(", ")}, dynamic_variables, active, ${overrideColumns}, updated_at) VALUES (${values.map(() => "?").join(", ")})`,
           values,
         );
       } catch (err) {
@@ -184,9 +193,10 @@ export function createBotAdmin(dbs: Databases) {
         sets.push("active = ?");
         values.push(fields.active);
       }
-      if (fields.recording !== undefined) {
-        sets.push("recording = ?");
-        values.push(fields.recording);
+      for (const [key, column] of overrides) {
+        if (fields[key] === undefined) continue;
+        sets.push(`${column} = ?`);
+        values.push(fields[key]);
       }
       sets.push("updated_at = ?");
       values.push(sqlTimestamp(), botId);

@@ -6,10 +6,10 @@ import { compileNamedQuery, type NamedQuery } from "./named-parameters.ts";
 import { botFromRow, botRowSchema, didRowSchema, parseRow } from "./bot-rows.ts";
 
 export const BOT_COLUMNS =
-  "bot_id, name, agent_id, company_name, first_message, prompt, language, voice_id, transfer_number, fallback_number, dynamic_variables, active, recording";
+  "bot_id, name, agent_id, company_name, first_message, prompt, language, voice_id, transfer_number, fallback_number, dynamic_variables, active, recording, mcp_approval";
 
 const DEFAULT_DID_QUERY = "SELECT bot_id, business_id FROM did_numbers WHERE did = :did";
-/** Every column: a MySQL store not yet migrated to a newer optional column (recording) still answers calls. */
+/** Every column: a MySQL store not yet migrated to a newer optional column (recording, mcp_approval) still answers calls. */
 const DEFAULT_BOT_QUERY = "SELECT * FROM bots WHERE bot_id = :bot_id";
 const BUSINESS_NAME_QUERY = "SELECT name FROM businesses WHERE business_id = ?";
 

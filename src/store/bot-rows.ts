@@ -59,6 +59,18 @@ const optionalFlag = z
   .nullish()
   .transform((v) => (v === null || v === undefined || v === "" ? undefined : typeof v === "string" ? !["0", "false", "no", "off"].includes(v.trim().toLowerCase()) : Boolean(v)));
 
+/** "approve" or "reject" (any case); NULL or "" follows MCP_TOOL_APPROVAL. */
+const mcpApproval = z
+  .string()
+  .nullish()
+  .transform((v, ctx): "approve" | "reject" | undefined => {
+    const value = v?.trim().toLowerCase();
+    if (!value) return undefined;
+    if (value === "approve" || value === "reject") return value;
+    ctx.addIssue({ code: "custom", message: 'expected "approve", "reject" or NULL' });
+    return undefined;
+  });
+
 /** What the DID lookup returns: which bot answers, for which business. */
 export const didRowSchema = z.object({ bot_id: id, business_id: optionalId });
 export type DidRow = z.output<typeof didRowSchema>;
@@ -79,6 +91,7 @@ export const botRowSchema = z.object({
   dynamic_variables: dynamicVariables,
   active,
   recording: optionalFlag,
+  mcp_approval: mcpApproval,
 });
 export type BotRow = z.output<typeof botRowSchema>;
 
@@ -109,5 +122,6 @@ export function botFromRow(row: BotRow, context: { botId: string; businessId?: s
     fallbackNumber: row.fallback_number,
     dynamicVariables: row.dynamic_variables,
     recording: row.recording,
+    mcpApproval: row.mcp_approval,
   };
 }

@@ -48,6 +48,8 @@ export function botStoreSuite(target: StoreTarget): void {
           transferNumber: "9876543210",
           fallbackNumber: "9876500000",
           variables: { city: "Pune", tier: "gold" },
+          recording: true,
+          mcpApproval: "approve",
         },
         ["8040001234"],
         "biz1",
@@ -71,6 +73,8 @@ export function botStoreSuite(target: StoreTarget): void {
           transferNumber: "9876543210",
           fallbackNumber: "9876500000",
           dynamicVariables: { city: "Pune", tier: "gold" },
+          recording: true,
+          mcpApproval: "approve",
         });
       }
     });

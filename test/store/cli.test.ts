@@ -7,6 +7,7 @@ import { silentLogger } from "../../src/log/logger.ts";
 import { createBotResolver } from "../../src/store/bot-resolver.ts";
 import { openDatabases } from "../../src/store/open-databases.ts";
 import { tempDir } from "../helpers/env.ts";
+import type { Bot } from "../../src/call/bot.ts";
 import { mysqlTarget, sqliteTarget, type StoreTarget } from "./stores.ts";
 
 const MAIN = join(import.meta.dir, "../../src/main.ts");
@@ -182,51 +183,80 @@ describe("homebook bots/did/db on MariaDB", () => {
   }, SPAWNING_TEST_TIMEOUT_MS);
 });
 
+/** A bot's overrides of a global setting: each choice, as stored and as `bots list` shows it; "default" clears it. */
+const OVERRIDES = [
+  { option: "recording", field: "recording", setting: "RECORDING", choices: [["on", true], ["off", false]], shown: (v: unknown) => `recording ${v ? "on" : "off"}` },
+  { option: "mcp-approval", field: "mcpApproval", setting: "MCP_TOOL_APPROVAL", choices: [["approve", "approve"], ["reject", "reject"]], shown: (v: unknown) => `mcp ${v}` },
+] as const;
+
 describe.each([
   ["SQLite", () => sqliteTarget()],
   ["MariaDB", () => mysqlTarget("rec")],
-] as const)("bots --recording on %s", (_name, makeTarget) => {
+] as const)("bot overrides on %s", (_name, makeTarget) => {
   const target: StoreTarget = makeTarget();
   afterAll(() => target.destroy());
 
-  /** What the gateway's resolver says about the bot answering `did` (its `recording` override). */
-  async function resolvedRecording(did: string): Promise<boolean | undefined> {
+  /** The bot the gateway's resolver answers `did` with. */
+  async function resolvedBot(did: string): Promise<Bot> {
     const config = loadConfig(target.env);
     const dbs = await openDatabases(config, silentLogger);
     try {
       const { bot, source } = await createBotResolver({ dbs, config, logger: silentLogger }).resolve(did);
       expect(source).toBe("store");
-      return bot.recording;
+      return bot;
     } finally {
       await dbs.close();
     }
   }
 
-  test("on, off and default reach the call's bot; anything else is refused with the choices", async () => {
-    await target.prepare();
-    const added = await homebook(target.env, "bots", "add", "--did", "8070005000", "--agent-id", "agent_rec", "--bot-id", "rec_bot", "--recording", "on", "--json");
-    expect(added.stderr).toBe("");
-    expect(JSON.parse(added.stdout)).toMatchObject({ botId: "rec_bot", recording: true });
-    expect(await resolvedRecording("8070005000")).toBe(true);
+  for (const [index, { option, field, setting, choices, shown }] of OVERRIDES.entries()) {
+    const [[first, firstValue], [second, secondValue]] = choices;
+    test(`--${option} ${first}, ${second} and default reach the call's bot; anything else is refused with the choices`, async () => {
+      await target.prepare();
+      const did = `807000500${index}`;
+      const botId = `override_bot_${index}`;
+      const added = await homebook(target.env, "bots", "add", "--did", did, "--agent-id", "agent_rec", "--bot-id", botId, `--${option}`, first, "--json");
+      expect(added.stderr).toBe("");
+      expect(JSON.parse(added.stdout)).toMatchObject({ botId, [field]: firstValue });
+      expect((await resolvedBot(did))[field]).toBe(firstValue);
 
-    const off = await homebook(target.env, "bots", "update", "--bot-id", "rec_bot", "--recording", "off");
-    expect(off.stdout).toContain("recording off");
-    expect(await resolvedRecording("8070005000")).toBe(false);
+      const changed = await homebook(target.env, "bots", "update", "--bot-id", botId, `--${option}`, second.toUpperCase());
+      expect(changed.stdout).toContain(shown(secondValue));
+      expect((await resolvedBot(did))[field]).toBe(secondValue);
 
-    const back = await homebook(target.env, "bots", "update", "--bot-id", "rec_bot", "--recording", "default", "--json");
-    expect(JSON.parse(back.stdout).recording).toBeUndefined();
-    expect(await resolvedRecording("8070005000")).toBeUndefined();
+      const back = await homebook(target.env, "bots", "update", "--bot-id", botId, `--${option}`, "default", "--json");
+      expect(JSON.parse(back.stdout)[field]).toBeUndefined();
+      expect((await resolvedBot(did))[field]).toBeUndefined();
 
-    expectUsageError(await homebook(target.env, "bots", "update", "--bot-id", "rec_bot", "--recording", "yes"), "use on, off or default");
+      expectUsageError(await homebook(target.env, "bots", "update", "--bot-id", botId, `--${option}`, "yes"), `use ${first}, ${second} or default (follow ${setting})`);
+    }, SPAWNING_TEST_TIMEOUT_MS);
+  }
+
+  test("a value the gateway cannot read in mcp_approval is an invalid row naming the column", async () => {
+    const config = loadConfig(target.env);
+    const dbs = await openDatabases(config, silentLogger);
+    try {
+      await dbs.cluster.execute("UPDATE bots SET mcp_approval = ? WHERE bot_id = ?", ["sometimes", "override_bot_1"]);
+      const { source } = await createBotResolver({ dbs, config, logger: silentLogger }).resolve("8070005001");
+      expect(source).toBe("default");
+    } finally {
+      await dbs.close();
+    }
+    const listed = await homebook(target.env, "bots", "list", "--bot-id", "override_bot_1");
+    expect(listed.stdout).toContain("INVALID");
+    expect(listed.stdout).toContain("mcp_approval");
   }, SPAWNING_TEST_TIMEOUT_MS);
 
-  test("a store that lacks the recording column still answers calls; the CLI says to migrate", async () => {
-    if (target.dialect !== "mysql") return; // SQLite migrates itself on open: the column is always there
+  test("a store that lacks the override columns still answers calls; the CLI says to migrate", async () => {
+    if (target.dialect !== "mysql") return; // SQLite migrates itself on open: the columns are always there
     const config = loadConfig(target.env);
     const dbs = await openDatabases(config, silentLogger);
     await dbs.cluster.execute("ALTER TABLE bots DROP COLUMN recording");
+    await dbs.cluster.execute("ALTER TABLE bots DROP COLUMN mcp_approval");
     await dbs.close();
-    expect(await resolvedRecording("8070005000")).toBeUndefined();
+    const bot = await resolvedBot("8070005000");
+    expect(bot.recording).toBeUndefined();
+    expect(bot.mcpApproval).toBeUndefined();
     const listed = await homebook(target.env, "bots", "list");
     expect(listed.code).toBe(1);
     expect(listed.stderr).toContain("run 'homebook db migrate'");

@@ -8,6 +8,7 @@ import { outboundMigration } from "./003-outbound.ts";
 import { callJournalMigration } from "./004-call-journal.ts";
 import { webhookDeliveriesMigration } from "./005-webhook-deliveries.ts";
 import { botRecordingMigration } from "./006-bot-recording.ts";
+import { botMcpApprovalMigration } from "./007-bot-mcp-approval.ts";
 
 export type { Migration } from "./migration.ts";
 
@@ -23,6 +24,7 @@ export const MIGRATIONS: Migration[] = [
   callJournalMigration,
   webhookDeliveriesMigration,
   botRecordingMigration,
+  botMcpApprovalMigration,
 ];
 
 const LEDGER_SQL = {
