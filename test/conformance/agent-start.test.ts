@@ -75,6 +75,25 @@ describe("close 3000: the service cancels the request", () => {
   });
 });
 
+describe("refusals at the HTTP upgrade", () => {
+  test("a reused signed URL the service refuses with 403 at the upgrade is replaced once, and the call connects", async () => {
+    const apiKey = "xi-test-key-0123456789";
+    await import("@elevenlabs/elevenlabs-js"); // the SDK the signed URLs come through loads in real time, not call time
+    h = await strictHarness({ agent: { apiKey }, env: { ELEVENLABS_API_KEY: apiKey } });
+    const first = await h.call({ sessionId: "signed-1" });
+    await h.run(first.waitForTimeline("playedStream"), 5000, "the first greeting");
+    first.hangup();
+    await h.recordOf("signed-1");
+    h.agent.revokeSignedUrls();
+    const call = await h.call({ sessionId: "signed-2" });
+    await h.run(call.waitForTimeline("playedStream"), 5000, "the greeting after a fresh URL");
+    expect(toneMs(call.heard, FIRST_MESSAGE_TONE_HZ)).toBeGreaterThanOrEqual(GREETING_MS - 40);
+    expect(h.agent.stats).toMatchObject({ signedUrlRequests: 2, upgradeRefusals: 1, connections: 2 });
+    expect(eventsOf(call, ["transfer"])).toEqual([]);
+    call.hangup();
+  });
+});
+
 describe("close 3008: the service is busy", () => {
   for (const beforeMetadata of [true, false]) {
     test(`queue_status waiting ${beforeMetadata ? "before" : "after"} the metadata, then timed_out and close 3008: the gateway waits, tries again, and the caller hears the greeting, not an apology`, async () => {
