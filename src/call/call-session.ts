@@ -262,6 +262,12 @@ export class CallSession implements SocketHandler, McubeListener {
     this.state = transition(state, { name: "live", agent });
     const reopened = state.name === "reconnecting";
     agent.listen(this.agentListener(agent));
+    if (reopened) {
+      agentReconnects.inc({ outcome: "ok" });
+      // The conversation so far first: the caller's words held meanwhile follow it (attach).
+      const context = transcriptContext(this.facts.transcript.turns);
+      if (context) agent.contextualUpdate(context);
+    }
     const passthrough = this.media!.attach(agent, inputFormat, outputFormat);
     this.log.info(reopened ? "agent conversation reopened" : "agent conversation started", {
       conversation_id: conversationId,
@@ -270,11 +276,6 @@ export class CallSession implements SocketHandler, McubeListener {
       output_format: outputFormat,
       passthrough,
     });
-    if (reopened) {
-      agentReconnects.inc({ outcome: "ok" });
-      const context = transcriptContext(this.facts.transcript.turns);
-      if (context) agent.contextualUpdate(context);
-    }
     this.facts.timeline.add("agent_connected", reopened ? `conversation ${this.facts.conversationIds.length}` : undefined);
     this.liveness.watch(agent);
     // The journal learns the bot and the conversation: a crash from here on leaves them in the history.
