@@ -46,6 +46,8 @@ export interface AgentLegOptions {
   maxBufferedBytes?: number;
   /** SEND_STALL_TIMEOUT_MS: a socket over its bound this long is reported `stalled`. */
   stallTimeoutMs?: number;
+  /** Counts the caller audio bytes dropped (homebook_send_dropped_bytes_total). */
+  dropCounter?: { inc(bytes: number): void };
 }
 
 interface Waiter {
@@ -147,6 +149,7 @@ export class AgentLeg {
     const max = this.options.maxBufferedBytes;
     if (max !== undefined && this.ws.bufferedAmount > max) {
       this.droppedBytes += bytes.length;
+      this.options.dropCounter?.inc(bytes.length);
       this.noteStall();
       return false;
     }

@@ -125,6 +125,7 @@ export class CallSession implements SocketHandler, McubeListener {
       defaultFormat: mcube.audioFormat === "audio/x-l16" ? { encoding: "pcm16le", sampleRate: mcube.sampleRate } : { encoding: "ulaw", sampleRate: 8000 },
       maxBufferedBytes: mcube.maxSendBufferBytes,
       stallTimeoutMs: mcube.sendStallTimeoutMs,
+      dropCounter: hot.mcubeSendDropped,
     });
     this.mcube.listen(this);
     this.log.info("call opened", { remote: this.request.remoteAddress, early_agent_start: this.facts.context.did !== undefined });

@@ -56,6 +56,8 @@ export interface McubeLegOptions {
   maxBufferedBytes: number;
   /** SEND_STALL_TIMEOUT_MS: a socket over its bound this long ends the call. */
   stallTimeoutMs: number;
+  /** Counts the audio bytes dropped (homebook_send_dropped_bytes_total). */
+  dropCounter?: { inc(bytes: number): void };
 }
 
 export class McubeLeg {
@@ -150,6 +152,7 @@ export class McubeLeg {
     if (!this.socket || !this.mediaFormat || bytes.length === 0) return false;
     if (this.socket.getBufferedAmount() > this.options.maxBufferedBytes) {
       this.droppedOutBytes += bytes.length;
+      this.options.dropCounter?.inc(bytes.length);
       this.noteStall();
       return false;
     }
