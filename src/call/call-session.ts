@@ -181,7 +181,7 @@ export class CallSession implements SocketHandler, McubeListener {
       case "stalled":
         sendStalls.inc({ leg: "mcube" });
         this.log.warn("mcube stopped reading; ending the call", { buffered_bytes: event.bufferedBytes, stall_timeout_ms: this.config.mcube.sendStallTimeoutMs });
-        this.mcube?.close(1011, "not reading");
+        this.mcube?.abort();
         return this.finish("send_stall");
     }
   }

@@ -25,6 +25,8 @@ export interface McubeSocket {
   /** Bun: bytes sent, -1 when queued under backpressure, 0 when dropped. */
   send(text: string): number;
   close(code?: number, reason?: string): void;
+  /** Drops the connection at once, without a close handshake. */
+  terminate(): void;
   getBufferedAmount(): number;
 }
 
@@ -187,12 +189,26 @@ export class McubeLeg {
 
   /** Closes the socket (once); later commands do nothing. */
   close(code: number, reason: string): void {
+    this.detach()?.close(code, reason);
+  }
+
+  /** The gateway lets go of the socket (once): later commands do nothing. */
+  private detach(): McubeSocket | undefined {
     const socket = this.socket;
     this.socket = undefined;
     if (socket) this.closedByGateway = true;
     this.options.clock.clearTimer(this.stallTimer);
     this.stallTimer = undefined;
-    socket?.close(code, reason);
+    return socket;
+  }
+
+  /**
+   * Drops the socket at once (Mcube stopped reading): a close frame would wait behind what Mcube never
+   * read, and the connection with its queued data would outlive the call.
+   */
+  abort(): void {
+    const socket = this.detach();
+    socket?.terminate();
   }
 
   /** Mcube closed the socket. */
