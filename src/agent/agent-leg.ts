@@ -107,6 +107,11 @@ export class AgentLeg {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
+  /** Bytes sent but not yet taken by the socket. */
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
   /** clock.now() when anything last arrived: a frame of any kind, or a WebSocket pong. */
   get lastHeardAtMs(): number {
     return this.heardAtMs;

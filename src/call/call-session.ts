@@ -60,6 +60,11 @@ export interface SessionDebugState {
   mcubeOpen: boolean;
   pendingCheckpoints: number;
   uplinkBufferedMs: number;
+  /** Per socket: bytes queued unsent now, and audio bytes dropped while it was over MAX_SEND_BUFFER_BYTES (agent: the current conversation). */
+  mcubeBufferedBytes: number;
+  mcubeDroppedBytes: number;
+  agentBufferedBytes: number;
+  agentDroppedBytes: number;
 }
 
 export class CallSession implements SocketHandler, McubeListener {
@@ -517,14 +522,19 @@ export class CallSession implements SocketHandler, McubeListener {
   }
 
   debugState(): SessionDebugState {
+    const agent = agentOf(this.state);
     return {
       state: describeState(this.state),
       timers: this.timers.size,
-      agentOpen: agentOf(this.state)?.isOpen ?? false,
+      agentOpen: agent?.isOpen ?? false,
       holdsAgentSlot: this.releaseSlot !== undefined,
       mcubeOpen: this.mcube?.isOpen ?? false,
       pendingCheckpoints: this.media?.playout.pendingCheckpoints ?? 0,
       uplinkBufferedMs: this.media?.uplinkBufferedMs ?? 0,
+      mcubeBufferedBytes: this.mcube?.bufferedBytes ?? 0,
+      mcubeDroppedBytes: this.mcube?.droppedOutBytes ?? 0,
+      agentBufferedBytes: agent?.bufferedBytes ?? 0,
+      agentDroppedBytes: agent?.droppedBytes ?? 0,
     };
   }
 

@@ -94,6 +94,11 @@ export class McubeLeg {
     return this.socket !== undefined;
   }
 
+  /** Bytes sent but not yet taken by the socket (0 once closed). */
+  get bufferedBytes(): number {
+    return this.socket?.getBufferedAmount() ?? 0;
+  }
+
   get started(): boolean {
     return this.streamId !== undefined;
   }
