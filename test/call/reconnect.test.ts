@@ -139,6 +139,28 @@ describe("an agent lost mid-turn is reconnected", () => {
   });
 });
 
+describe("a caller who hangs up while the agent reconnects", () => {
+  test("leaves nothing behind: the pending conversation is closed, no fallback fires later, the record says caller_hangup", async () => {
+    h = await startHarnessFor({ AGENT_RECONNECT_TIMEOUT_MS: "1500" });
+    const { call, conv } = await callMidTurn(h, "rc-hangup");
+    h.agent.reconfigure({ stall: "metadata" }); // the new conversation opens and then says nothing
+    conv.close(1011);
+    const pending = await h.run(h.agent.nextConversation(), 500);
+    expect(h.manager.get("rc-hangup")?.state).toBe("reconnecting");
+    call.hangup();
+    const { record } = await h.recordOf("rc-hangup");
+    expect(record.endReason).toBe("caller_hangup");
+    expect(record.reconnects).toBe(1);
+    await expectNothingLeft(h);
+    expect((await h.run(pending.closed, 1000)).code).toBe(1000);
+    // Past the reconnect deadline nothing wakes up: no fallback, no second record.
+    await h.clock!.advance(2000);
+    expect(h.records.filter((r) => r.record.sessionId === "rc-hangup")).toHaveLength(1);
+    expect(transferred(call)).toBe(false);
+    expect(h.clock!.pending).toBe(0);
+  });
+});
+
 describe("when the agent cannot be reconnected the caller goes to the fallback number", () => {
   const REFUSALS: [string, FakeAgentOptions["knownAgents"] | "fail" | "stall"][] = [
     ["the agent was deleted (close 3000)", ["agent_other"]],
