@@ -46,6 +46,8 @@ export interface AgentLegOptions {
   maxBufferedBytes?: number;
   /** SEND_STALL_TIMEOUT_MS: a socket over its bound this long is reported `stalled`. */
   stallTimeoutMs?: number;
+  /** Counts the caller audio bytes dropped (homebook_send_dropped_bytes_total). */
+  dropCounter?: { inc(bytes: number): void };
 }
 
 interface Waiter {
@@ -105,6 +107,11 @@ export class AgentLeg {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
+  /** Bytes sent but not yet taken by the socket. */
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
   /** clock.now() when anything last arrived: a frame of any kind, or a WebSocket pong. */
   get lastHeardAtMs(): number {
     return this.heardAtMs;
@@ -147,6 +154,7 @@ export class AgentLeg {
     const max = this.options.maxBufferedBytes;
     if (max !== undefined && this.ws.bufferedAmount > max) {
       this.droppedBytes += bytes.length;
+      this.options.dropCounter?.inc(bytes.length);
       this.noteStall();
       return false;
     }

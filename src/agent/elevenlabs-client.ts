@@ -57,6 +57,8 @@ export interface ConnectorOptions {
   /** Bytes an agent socket may hold unsent before caller audio is dropped; and how long before it counts as stalled. */
   maxBufferedBytes?: number;
   stallTimeoutMs?: number;
+  /** Counts the caller audio bytes dropped while an agent socket was over its bound. */
+  dropCounter?: { inc(bytes: number): void };
 }
 
 /** `wss://host/v1/convai/conversation?agent_id=…` from the REST base URL (https → wss, http → ws). */
@@ -92,7 +94,7 @@ function asHomebookError(err: unknown): HomebookError {
   return err instanceof HomebookError ? err : new HomebookError("upstream_unavailable", String((err as Error)?.message ?? err), { retryable: true, cause: err });
 }
 
-export function createElevenLabsConnector({ config, logger, clock = systemClock, maxBufferedBytes, stallTimeoutMs }: ConnectorOptions): AgentConnector {
+export function createElevenLabsConnector({ config, logger, clock = systemClock, maxBufferedBytes, stallTimeoutMs, dropCounter }: ConnectorOptions): AgentConnector {
   const { apiKey, baseUrl, signedUrlReuseMs, connectTimeoutMs } = config.elevenlabs;
   // A shared request outlives a caller who gave up on it only this long (several calls may wait on it).
   const fetchTimeoutMs = Math.min(SIGNED_URL_TIMEOUT_MS, connectTimeoutMs);
@@ -106,7 +108,7 @@ export function createElevenLabsConnector({ config, logger, clock = systemClock,
   }
 
   async function attempt(url: string, signed: boolean, request: AgentConnectRequest, deadline: ConnectDeadline): Promise<AgentLeg> {
-    const leg = new AgentLeg({ url, agentId: request.agentId, signed, init: request.init, clock, maxBufferedBytes, stallTimeoutMs });
+    const leg = new AgentLeg({ url, agentId: request.agentId, signed, init: request.init, clock, maxBufferedBytes, stallTimeoutMs, dropCounter });
     const stop = aborted(request.signal);
     stop.catch(() => leg.close(1000, "caller left"));
     try {

@@ -71,14 +71,23 @@ export function responseDb(taps: Float64Array, frequencyHz: number, sampleRate: 
 }
 
 /**
- * Filter spec shared by every rate pair: 8 kHz is always one side, so the filter keeps
- * 0–3.4 kHz (the telephone band) and stops everything from 4.6 kHz on, which is where the
- * first image of a 3.4 kHz tone lands. The transition is symmetric around 4 kHz.
+ * Filter spec of a pair with 8 kHz on one side: the filter keeps 0–3.4 kHz (the telephone band)
+ * and stops everything from 4.6 kHz on, which is where the first image of a 3.4 kHz tone lands.
+ * The transition is symmetric around 4 kHz.
  */
 export const PASSBAND_HZ = 3400;
 export const STOPBAND_HZ = 4600;
 export const STOPBAND_DB = 90;
 export const KAISER_BETA = kaiserBeta(STOPBAND_DB);
+
+/**
+ * The band a resampler between two rates keeps: the 8 kHz spec scaled to the narrower rate, so a
+ * 16 kHz call (L16) ⇄ a 24 kHz agent keeps 0–6.8 kHz and stops 9.2 kHz on, around 8 kHz.
+ */
+export function resamplingBand(inputRate: number, outputRate: number): { passbandHz: number; stopbandHz: number } {
+  const scale = Math.min(inputRate, outputRate) / 8000;
+  return { passbandHz: PASSBAND_HZ * scale, stopbandHz: STOPBAND_HZ * scale };
+}
 
 /**
  * Round (half up, like Math.round) and clamp a filter output to a 16-bit sample. Offsetting into

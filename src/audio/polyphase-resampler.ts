@@ -1,6 +1,6 @@
-/** General rational-ratio polyphase FIR resampler (8 kHz ↔ 22.05/24/44.1/48 kHz). */
+/** General rational-ratio polyphase FIR resampler (8 or 16 kHz ↔ 22.05/24/44.1/48 kHz, and between those). */
 
-import { designLowpass, kaiserLength, KAISER_BETA, PASSBAND_HZ, STOPBAND_DB, STOPBAND_HZ, toInt16 } from "./filter-design.ts";
+import { designLowpass, kaiserLength, KAISER_BETA, resamplingBand, STOPBAND_DB, toInt16 } from "./filter-design.ts";
 import { BLOCK_SAMPLES, BlockResampler } from "./block-resampler.ts";
 import { SampleBuffer } from "./sample-buffer.ts";
 
@@ -34,12 +34,13 @@ export function polyphaseTable(inputRate: number, outputRate: number): Polyphase
   const up = outputRate / g;
   const down = inputRate / g;
   const prototypeRate = inputRate * up;
+  const { passbandHz, stopbandHz } = resamplingBand(inputRate, outputRate);
   // Rounded up to a multiple of 4 so the inner loop can run four taps per step.
-  const tapsPerPhase = 4 * Math.ceil(kaiserLength(STOPBAND_DB, STOPBAND_HZ - PASSBAND_HZ, prototypeRate) / up / 4);
+  const tapsPerPhase = 4 * Math.ceil(kaiserLength(STOPBAND_DB, stopbandHz - passbandHz, prototypeRate) / up / 4);
   const length = tapsPerPhase * up;
   const prototype = designLowpass({
     sampleRate: prototypeRate,
-    cutoffHz: (PASSBAND_HZ + STOPBAND_HZ) / 2,
+    cutoffHz: (passbandHz + stopbandHz) / 2,
     length,
     beta: KAISER_BETA,
     gain: up,

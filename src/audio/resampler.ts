@@ -1,4 +1,4 @@
-/** Streaming sample-rate conversion between 8 kHz telephony audio and agent rates. */
+/** Streaming sample-rate conversion between telephony audio (8 kHz, or 16 kHz L16) and agent rates. */
 
 import type { StreamResampler } from "./stream-resampler.ts";
 import { HalfBandDownsampler, HalfBandUpsampler } from "./half-band-resampler.ts";
@@ -6,7 +6,7 @@ import { PolyphaseResampler, polyphaseTable } from "./polyphase-resampler.ts";
 
 export type { StreamResampler } from "./stream-resampler.ts";
 
-/** Rates the gateway bridges to and from 8 kHz. */
+/** Rates the gateway bridges between (Mcube's 8 or 16 kHz, and every agent rate). */
 export const SUPPORTED_RATES = [8000, 16_000, 22_050, 24_000, 44_100, 48_000] as const;
 
 class IdentityResampler implements StreamResampler {
@@ -30,17 +30,15 @@ function checkRate(rate: number, role: string): void {
 }
 
 /**
- * A streaming resampler between 8000 Hz and any supported agent rate (either direction).
- * Filter tables are built once per rate pair and shared between calls.
+ * A streaming resampler between two supported rates (either direction): half-band filters for
+ * 8 ⇄ 16 kHz, polyphase filters for every other pair. Filter tables are built once per rate pair
+ * and shared between calls.
  * @example const up = createResampler(8000, 16000); const pcm16k = up.process(pcm8kFrame);
  */
 export function createResampler(inputRate: number, outputRate: number): StreamResampler {
   checkRate(inputRate, "input");
   checkRate(outputRate, "output");
   if (inputRate === outputRate) return new IdentityResampler(inputRate, outputRate);
-  if (inputRate !== 8000 && outputRate !== 8000) {
-    throw new RangeError(`unsupported rate pair ${inputRate} → ${outputRate} Hz: one side must be 8000 Hz`);
-  }
   if (inputRate === 8000 && outputRate === 16_000) return new HalfBandUpsampler();
   if (inputRate === 16_000 && outputRate === 8000) return new HalfBandDownsampler();
   return new PolyphaseResampler(polyphaseTable(inputRate, outputRate));

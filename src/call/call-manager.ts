@@ -7,7 +7,7 @@ import type { SocketHandler, SocketHandlerFactory, UpgradeRequest } from "../tel
 import { createElevenLabsConnector, type AgentConnector } from "../agent/elevenlabs-client.ts";
 import { AgentLimiter } from "./agent-limiter.ts";
 import type { BotResolver } from "./bot.ts";
-import { activeCalls, callRefusals, callsEnded } from "./call-metrics.ts";
+import { activeCalls, callRefusals, callsEnded, hot } from "./call-metrics.ts";
 import type { CallRecordSink, LiveCall, OutboundContextLookup } from "./call-record.ts";
 import { CallSession, type SessionDebugState } from "./call-session.ts";
 import type { AgentSlots, CallRegistry, Recordings } from "./ports.ts";
@@ -50,7 +50,14 @@ export class CallManager {
     this.slots = deps.slots ?? new AgentLimiter(config.elevenlabs.maxConnections, config.elevenlabs.queueTimeoutMs, this.clock);
     this.connector =
       deps.connector ??
-      createElevenLabsConnector({ config, logger, clock: this.clock, maxBufferedBytes: config.mcube.maxSendBufferBytes, stallTimeoutMs: config.mcube.sendStallTimeoutMs });
+      createElevenLabsConnector({
+        config,
+        logger,
+        clock: this.clock,
+        maxBufferedBytes: config.mcube.maxSendBufferBytes,
+        stallTimeoutMs: config.mcube.sendStallTimeoutMs,
+        dropCounter: hot.agentSendDropped,
+      });
   }
 
   /** Plug into startGateway({ sockets }). Admission happens when the socket opens. */

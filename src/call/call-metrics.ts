@@ -70,6 +70,12 @@ export const callErrors = new Counter({
   labelNames: ["kind"],
 });
 
+export const droppedSendBytes = new Counter({
+  name: "homebook_send_dropped_bytes_total",
+  help: "Audio bytes not sent because the receiving socket was over its buffer bound, by leg.",
+  labelNames: ["leg"],
+});
+
 /** Children bound once for the per-frame path: updating them allocates nothing. */
 export const hot = {
   callerFramesIn: audioFrames.bind({ leg: "mcube", direction: "in" }),
@@ -81,6 +87,8 @@ export const hot = {
   playBytesOut: audioBytes.bind({ leg: "mcube", direction: "out" }),
   staleDropped: droppedFrames.bind({ reason: "stale_audio" }),
   uplinkOverflow: droppedFrames.bind({ reason: "uplink_overflow" }),
+  mcubeSendDropped: droppedSendBytes.bind({ leg: "mcube" }),
+  agentSendDropped: droppedSendBytes.bind({ leg: "agent" }),
   uplinkLatency: addedLatency.bind({ direction: "uplink" }),
   downlinkLatency: addedLatency.bind({ direction: "downlink" }),
 };
@@ -94,11 +102,5 @@ export const agentReconnects = new Counter({
 export const sendStalls = new Counter({
   name: "homebook_send_stalls_total",
   help: "Sockets that stopped reading what the gateway sent, by leg; past SEND_STALL_TIMEOUT_MS the call ends (mcube) or the agent is treated as lost.",
-  labelNames: ["leg"],
-});
-
-export const droppedSendBytes = new Counter({
-  name: "homebook_send_dropped_bytes_total",
-  help: "Audio bytes not sent because the receiving socket was over its buffer bound, by leg.",
   labelNames: ["leg"],
 });

@@ -60,6 +60,11 @@ export interface SessionDebugState {
   mcubeOpen: boolean;
   pendingCheckpoints: number;
   uplinkBufferedMs: number;
+  /** Per socket: bytes queued unsent now, and audio bytes dropped while it was over MAX_SEND_BUFFER_BYTES (agent: the current conversation). */
+  mcubeBufferedBytes: number;
+  mcubeDroppedBytes: number;
+  agentBufferedBytes: number;
+  agentDroppedBytes: number;
 }
 
 export class CallSession implements SocketHandler, McubeListener {
@@ -125,6 +130,7 @@ export class CallSession implements SocketHandler, McubeListener {
       defaultFormat: mcube.audioFormat === "audio/x-l16" ? { encoding: "pcm16le", sampleRate: mcube.sampleRate } : { encoding: "ulaw", sampleRate: 8000 },
       maxBufferedBytes: mcube.maxSendBufferBytes,
       stallTimeoutMs: mcube.sendStallTimeoutMs,
+      dropCounter: hot.mcubeSendDropped,
     });
     this.mcube.listen(this);
     this.log.info("call opened", { remote: this.request.remoteAddress, early_agent_start: this.facts.context.did !== undefined });
@@ -180,7 +186,7 @@ export class CallSession implements SocketHandler, McubeListener {
       case "stalled":
         sendStalls.inc({ leg: "mcube" });
         this.log.warn("mcube stopped reading; ending the call", { buffered_bytes: event.bufferedBytes, stall_timeout_ms: this.config.mcube.sendStallTimeoutMs });
-        this.mcube?.close(1011, "not reading");
+        this.mcube?.abort();
         return this.finish("send_stall");
     }
   }
@@ -262,6 +268,12 @@ export class CallSession implements SocketHandler, McubeListener {
     this.state = transition(state, { name: "live", agent });
     const reopened = state.name === "reconnecting";
     agent.listen(this.agentListener(agent));
+    if (reopened) {
+      agentReconnects.inc({ outcome: "ok" });
+      // The conversation so far first: the caller's words held meanwhile follow it (attach).
+      const context = transcriptContext(this.facts.transcript.turns);
+      if (context) agent.contextualUpdate(context);
+    }
     const passthrough = this.media!.attach(agent, inputFormat, outputFormat);
     this.log.info(reopened ? "agent conversation reopened" : "agent conversation started", {
       conversation_id: conversationId,
@@ -270,11 +282,6 @@ export class CallSession implements SocketHandler, McubeListener {
       output_format: outputFormat,
       passthrough,
     });
-    if (reopened) {
-      agentReconnects.inc({ outcome: "ok" });
-      const context = transcriptContext(this.facts.transcript.turns);
-      if (context) agent.contextualUpdate(context);
-    }
     this.facts.timeline.add("agent_connected", reopened ? `conversation ${this.facts.conversationIds.length}` : undefined);
     this.liveness.watch(agent);
     // The journal learns the bot and the conversation: a crash from here on leaves them in the history.
@@ -515,14 +522,19 @@ export class CallSession implements SocketHandler, McubeListener {
   }
 
   debugState(): SessionDebugState {
+    const agent = agentOf(this.state);
     return {
       state: describeState(this.state),
       timers: this.timers.size,
-      agentOpen: agentOf(this.state)?.isOpen ?? false,
+      agentOpen: agent?.isOpen ?? false,
       holdsAgentSlot: this.releaseSlot !== undefined,
       mcubeOpen: this.mcube?.isOpen ?? false,
       pendingCheckpoints: this.media?.playout.pendingCheckpoints ?? 0,
       uplinkBufferedMs: this.media?.uplinkBufferedMs ?? 0,
+      mcubeBufferedBytes: this.mcube?.bufferedBytes ?? 0,
+      mcubeDroppedBytes: this.mcube?.droppedOutBytes ?? 0,
+      agentBufferedBytes: agent?.bufferedBytes ?? 0,
+      agentDroppedBytes: agent?.droppedBytes ?? 0,
     };
   }
 

@@ -36,6 +36,8 @@ interface Connection {
   conversation: FakeConversationSession;
   /** Set when the request is refused right after the handshake. */
   refusal?: { code: number; reason: string };
+  /** Upgraded, then nothing (stall "metadata" when it was accepted). */
+  stalled: boolean;
 }
 
 /** Why the service turns a conversation request away: at the HTTP upgrade (status) or right after it (close code). */
@@ -65,7 +67,6 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
     inputFormat = "pcm_16000",
     outputFormat = "pcm_16000",
     persona = "scripted",
-    knownAgents,
     allowedOverrides,
     requiredDynamicVariables,
     pingIntervalMs = 2000,
@@ -73,7 +74,6 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
     realtimeFactor = 4,
     seed = 1,
     logger,
-    stall,
     lenient = {},
     initTimeoutMs = DEFAULT_INIT_TIMEOUT_MS,
     agentResponseComplete = true,
@@ -83,6 +83,8 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
     queue,
     cancelFirst = 0,
   } = options;
+  // What `reconfigure` may change for later conversations.
+  let { knownAgents, stall, refuseWith } = options;
   const conversations: FakeConversationSession[] = [];
   const signatures = new Map<string, { agentId: string; expiresAt: number }>();
   const stats = { signedUrlRequests: 0, connections: 0, upgradeRefusals: 0, stalledRequests: 0 };
@@ -119,6 +121,7 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
 
   /** Why the service would turn this request away, and where: an unknown agent after the handshake, a bad signature at the upgrade. */
   const refusalFor = (agentId: string, url: URL): Refusal | undefined => {
+    if (refuseWith) return { code: refuseWith.code, reason: refuseWith.reason ?? CLOSE_REASONS[refuseWith.code] ?? "" };
     if (knownAgents && !knownAgents.includes(agentId)) return { code: 3000, reason: CLOSE_REASONS[3000]! };
     const signature = url.searchParams.get("conversation_signature") ?? url.searchParams.get("token");
     let refusal: Refusal | undefined;
@@ -176,13 +179,13 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
     });
     const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
     const headers = protocols.includes("convai") ? { "Sec-WebSocket-Protocol": "convai" } : undefined;
-    const data: Connection = { conversation, refusal };
+    const data: Connection = { conversation, refusal, stalled: stall === "metadata" };
     if (!srv.upgrade(req, { data, headers })) return json(400, { detail: "Expected a WebSocket upgrade" });
     return undefined;
   };
 
   const opened = (ws: ServerWebSocket<Connection>) => {
-    const { conversation, refusal } = ws.data;
+    const { conversation, refusal, stalled: upgradedOnly } = ws.data;
     stats.connections += 1;
     conversation.attach({ send: (text) => void ws.send(text), close: (code, reason) => ws.close(code, reason), pause: () => ws.pause() });
     conversations.push(conversation);
@@ -195,7 +198,7 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
       conversation.refuse(refusal.code, refusal.reason);
       return;
     }
-    if (stall === "metadata") return; // upgraded, then nothing: no metadata, no pings
+    if (upgradedOnly) return; // upgraded, then nothing: no metadata, no pings
     conversation.open();
   };
 
@@ -261,6 +264,11 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
     },
     revokeSignedUrls() {
       signatures.clear();
+    },
+    reconfigure(changes) {
+      if ("knownAgents" in changes) knownAgents = changes.knownAgents;
+      if ("stall" in changes) stall = changes.stall;
+      if ("refuseWith" in changes) refuseWith = changes.refuseWith;
     },
     async stop() {
       for (const answer of stalled) answer();

@@ -101,7 +101,12 @@ export interface FakeAgentOptions {
   queue?: FakeAgentQueue;
   /** The service cancels this many conversation requests, from the first, right after the handshake (close 3000 "Request error"). */
   cancelFirst?: number;
+  /** Close every conversation with this code right after the handshake, before any frame (a failing service, e.g. 1011). */
+  refuseWith?: { code: number; reason?: string };
 }
+
+/** What `reconfigure` can change for conversations opened from then on; a field left out keeps its value. */
+export type FakeAgentChanges = Pick<FakeAgentOptions, "knownAgents" | "stall" | "refuseWith">;
 
 export interface FakeAgentStats {
   signedUrlRequests: number;
@@ -123,6 +128,12 @@ export interface FakeAgentServer {
   nextConversation(timeoutMs?: number): Promise<FakeConversation>;
   /** Invalidates every signed URL issued so far (a reused URL is then refused). */
   revokeSignedUrls(): void;
+  /**
+   * Changes how conversations opened from now on are treated (open ones are left alone): the agent deleted
+   * mid-call (`knownAgents`), the service stalling (`stall`) or failing every request (`refuseWith`).
+   * A field set to undefined clears it.
+   */
+  reconfigure(changes: FakeAgentChanges): void;
   /** Closes every conversation (1001) and the listener. */
   stop(): Promise<void>;
 }
@@ -198,6 +209,12 @@ export interface FakeConversation {
   readonly messages: unknown[];
   /** event_id of the agent turn being spoken, or of the last one. */
   readonly lastAgentEventId: number;
+  /** The socket is open (neither side closed it). */
+  readonly isOpen: boolean;
+  /** Each user_audio_chunk after the init, as it arrives (in the agent input format). */
+  onUserAudio(listener: (bytes: Uint8Array) => void): void;
+  /** Each other client frame, parsed, as it arrives (for the order of frames and audio). */
+  onClientFrame(listener: (frame: any) => void): void;
   /** One agent turn as irregular audio chunks (60 ms–1.5 s) sharing an event_id; resolves with it once sent. */
   speak(turn: SpeakTurn): Promise<number>;
   /**

@@ -65,6 +65,10 @@ export interface McubeCall {
   say(audio: Uint8Array | CallerPcm): void;
   sendDtmf(digit: string): void;
   sendRaw(frame: string): void;
+  /** Mcube stops reading the socket (a hung or overloaded peer): the gateway's frames back up in TCP; caller media keeps flowing. */
+  stopReading(): void;
+  /** Mcube reads again: what backed up arrives. */
+  resumeReading(): void;
   /** The caller hangs up: `stop` (unless stop=false), then close 1000. */
   hangup(stop?: boolean): void;
   /** The next frame from the gateway with that event name not yet returned by waitFor (may have arrived already). Timeout on the call's clock. */

@@ -223,6 +223,16 @@ class McubeCallSession implements McubeCall {
     this.ws.send(frame);
   }
 
+  stopReading(): void {
+    if (this.isClosed || !this.ws.pause()) return;
+    this.record("reading-stopped");
+  }
+
+  resumeReading(): void {
+    if (this.isClosed || !this.ws.resume()) return;
+    this.record("reading-resumed");
+  }
+
   hangup(stop = true): void {
     if (this.isClosed) return;
     this.sendingMedia = false;

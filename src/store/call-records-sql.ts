@@ -31,15 +31,17 @@ const RECORD_COLUMNS = [
   ["error_detail", "errorDetail"],
   ["recorded", "recorded"],
   ["timeline", "timeline"],
+  ["conversation_ids", "conversationIds"],
+  ["reconnects", "reconnects"],
 ] as const satisfies readonly (readonly [string, keyof CallRecord])[];
 
 const NUMERIC_FIELDS = new Set<keyof CallRecord>([
-  "startedAt", "agentConnectedAt", "firstAgentAudioAt", "endedAt", "durationMs", "framesIn", "framesOut", "interruptions",
+  "startedAt", "agentConnectedAt", "firstAgentAudioAt", "endedAt", "durationMs", "framesIn", "framesOut", "interruptions", "reconnects",
 ]);
 const PHONE_FIELDS = new Set<keyof CallRecord>(["did", "customerNumber", "transferTo"]);
 const BOOLEAN_FIELDS = new Set<keyof CallRecord>(["recorded"]);
 /** Stored as JSON text. */
-const JSON_FIELDS = new Set<keyof CallRecord>(["timeline"]);
+const JSON_FIELDS = new Set<keyof CallRecord>(["timeline", "conversationIds"]);
 /** Column widths of the MySQL schema: longer text is cut rather than rejected. */
 const MAX_CHARS: Partial<Record<keyof CallRecord, number>> = {
   sessionId: 128, callId: 128, streamId: 128, did: 32, botId: 64, businessId: 64, agentId: 128,

@@ -25,6 +25,8 @@ export interface McubeSocket {
   /** Bun: bytes sent, -1 when queued under backpressure, 0 when dropped. */
   send(text: string): number;
   close(code?: number, reason?: string): void;
+  /** Drops the connection at once, without a close handshake. */
+  terminate(): void;
   getBufferedAmount(): number;
 }
 
@@ -56,6 +58,8 @@ export interface McubeLegOptions {
   maxBufferedBytes: number;
   /** SEND_STALL_TIMEOUT_MS: a socket over its bound this long ends the call. */
   stallTimeoutMs: number;
+  /** Counts the audio bytes dropped (homebook_send_dropped_bytes_total). */
+  dropCounter?: { inc(bytes: number): void };
 }
 
 export class McubeLeg {
@@ -88,6 +92,11 @@ export class McubeLeg {
 
   get isOpen(): boolean {
     return this.socket !== undefined;
+  }
+
+  /** Bytes sent but not yet taken by the socket (0 once closed). */
+  get bufferedBytes(): number {
+    return this.socket?.getBufferedAmount() ?? 0;
   }
 
   get started(): boolean {
@@ -150,6 +159,7 @@ export class McubeLeg {
     if (!this.socket || !this.mediaFormat || bytes.length === 0) return false;
     if (this.socket.getBufferedAmount() > this.options.maxBufferedBytes) {
       this.droppedOutBytes += bytes.length;
+      this.options.dropCounter?.inc(bytes.length);
       this.noteStall();
       return false;
     }
@@ -184,12 +194,26 @@ export class McubeLeg {
 
   /** Closes the socket (once); later commands do nothing. */
   close(code: number, reason: string): void {
+    this.detach()?.close(code, reason);
+  }
+
+  /** The gateway lets go of the socket (once): later commands do nothing. */
+  private detach(): McubeSocket | undefined {
     const socket = this.socket;
     this.socket = undefined;
     if (socket) this.closedByGateway = true;
     this.options.clock.clearTimer(this.stallTimer);
     this.stallTimer = undefined;
-    socket?.close(code, reason);
+    return socket;
+  }
+
+  /**
+   * Drops the socket at once (Mcube stopped reading): a close frame would wait behind what Mcube never
+   * read, and the connection with its queued data would outlive the call.
+   */
+  abort(): void {
+    const socket = this.detach();
+    socket?.terminate();
   }
 
   /** Mcube closed the socket. */

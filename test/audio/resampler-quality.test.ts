@@ -1,6 +1,6 @@
 /**
  * Resampler quality bar (issue: −6 dBFS tones at every supported rate pair): passband flat within
- * 0.5 dB to 3.4 kHz, aliases and images ≥ 80 dB down, group delay ≤ 3 ms per direction.
+ * 0.5 dB to 3.4 kHz (6.8 kHz for 16 kHz calls), aliases and images ≥ 80 dB down, group delay ≤ 3 ms per direction.
  */
 import { describe, expect, test } from "bun:test";
 import { createResampler } from "../../src/audio/resampler.ts";
@@ -97,6 +97,46 @@ for (const rate of AGENT_RATES) {
     });
 
     test("group delay ≤ 3 ms and the same at every frequency (linear phase)", () => expectLinearPhaseDelay(rate, 8000));
+  });
+}
+
+/** A 16 kHz call (L16) ⇄ an agent at a higher rate: the same spec scaled to 16 kHz (0–6.8 kHz kept, 9.2 kHz on stopped). */
+const WIDEBAND_TONES_HZ = [100, 1000, 3400, 5000, 6800];
+for (const rate of AGENT_RATES.filter((r) => r > 16_000)) {
+  describe(`16000 ⇄ ${rate} Hz`, () => {
+    test("passband 100 Hz – 6.8 kHz is flat within 0.5 dB and clean (SNR ≥ 80 dB), both ways", () => {
+      for (const [from, to] of [[16_000, rate], [rate, 16_000]] as const) {
+        for (const hz of WIDEBAND_TONES_HZ) {
+          const input = tone(from, hz, TONE_MS);
+          const output = resampleOneShot(input, from, to);
+          const gainDb = levelDb(output, to, hz) - levelDb(input, from, hz);
+          expect({ from, hz, flat: Math.abs(gainDb) <= 0.5, snr: snrDb(output, to, hz) >= 80 }).toEqual({ from, hz, flat: true, snr: true });
+        }
+      }
+    });
+
+    test("up: every image of 1 – 6.8 kHz tones is at least 80 dB down; down: tones from 9.2 kHz to Nyquist alias at least 80 dB down", () => {
+      for (const hz of [1000, 3400, 6800]) {
+        const output = resampleOneShot(tone(16_000, hz, TONE_MS), 16_000, rate);
+        for (let k = 1; k * 16_000 - hz < rate / 2; k++) {
+          for (const image of [k * 16_000 - hz, k * 16_000 + hz].filter((f) => f < rate / 2)) {
+            const db = levelDb(output, rate, image);
+            expect({ hz, image, ok: db <= DOWN_BY_80_DBFS }).toEqual({ hz, image, ok: true });
+          }
+        }
+      }
+      for (let hz = 9200; hz < rate / 2 - 50; hz += Math.round((rate / 2 - 9200) / 8)) {
+        const folded = foldHz(hz, 16_000);
+        if (folded <= 50 || folded >= 7950) continue;
+        const output = resampleOneShot(tone(rate, hz, TONE_MS), rate, 16_000);
+        expect({ hz, ok: levelDb(output, 16_000, folded) <= DOWN_BY_80_DBFS && rmsDb(output, steadySecond(16_000)) <= DOWN_BY_80_DBFS }).toEqual({ hz, ok: true });
+      }
+    });
+
+    test("group delay ≤ 3 ms and the same at every frequency (linear phase), both ways", () => {
+      expectLinearPhaseDelay(16_000, rate);
+      expectLinearPhaseDelay(rate, 16_000);
+    });
   });
 }
 

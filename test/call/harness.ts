@@ -130,3 +130,19 @@ export async function heardAt(call: McubeCall, event: string, timeoutMs = 15_000
 export async function eventually(check: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
   await until(check, timeoutMs, what);
 }
+
+/** The ms of the call's first `event` on its timeline (counted from when the call was placed). */
+export function timelineAtMs(call: McubeCall, event: string): number {
+  const entry = call.timeline.find((e) => e.event === event);
+  if (!entry) throw new Error(`no ${event} in the call's timeline`);
+  return entry.atMs;
+}
+
+/** After the call ended: no session, no timer, no agent slot is left (waits in call time on a TestClock). */
+export async function expectNothingLeft(harness: Harness, maxMs = 5000): Promise<void> {
+  await harness.until(() => harness.manager.activeCount === 0, maxMs, "the call to leave the Map");
+  const state = harness.manager.debugState();
+  if (state.agentConnectionsInUse !== 0 || state.waitingForAgent !== 0 || Object.keys(state.calls).length !== 0) {
+    throw new Error(`something is left after the call: ${JSON.stringify(state)}`);
+  }
+}

@@ -78,6 +78,34 @@ describe("signed-URL REST", () => {
     expect(s.stats.connections).toBe(1);
   });
 
+  test("reconfigure changes only later conversations: an open one goes on; a new one is refused (agent deleted, a failing service) until cleared", async () => {
+    const s = await start();
+    const open = connect(wsUrl(s));
+    open.send(INIT);
+    await open.waitFor((f) => f.type === "conversation_initiation_metadata");
+
+    s.reconfigure({ knownAgents: ["agent_other"] });
+    const deleted = connect(wsUrl(s));
+    deleted.send(INIT);
+    expect(await deleted.closed).toMatchObject({ code: 3000, reason: "Request error" });
+    s.reconfigure({ knownAgents: undefined, refuseWith: { code: 1011 } });
+    const failing = connect(wsUrl(s));
+    failing.send(INIT);
+    expect(await failing.closed).toMatchObject({ code: 1011, reason: "Internal error" });
+    expect([deleted.frames, failing.frames]).toEqual([[], []]);
+
+    s.reconfigure({ refuseWith: undefined });
+    const healthy = connect(wsUrl(s));
+    healthy.send(INIT);
+    await healthy.waitFor((f) => f.type === "conversation_initiation_metadata");
+    // The conversation opened before the changes was never touched.
+    open.send({ type: "user_activity" });
+    await s.conversations[0]!.waitForMessage((m) => m.type === "user_activity");
+    expect(s.conversations[0]!.isOpen).toBe(true);
+    open.ws.close();
+    healthy.ws.close();
+  });
+
   test("a private agent refuses at the HTTP upgrade: 401 without a signature, 403 with a revoked one", async () => {
     const s = await start({ apiKey: "right-key" });
     expect((await upgradeStatus(wsUrl(s))).status).toBe(401);

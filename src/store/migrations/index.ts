@@ -9,6 +9,7 @@ import { callJournalMigration } from "./004-call-journal.ts";
 import { webhookDeliveriesMigration } from "./005-webhook-deliveries.ts";
 import { botRecordingMigration } from "./006-bot-recording.ts";
 import { botMcpApprovalMigration } from "./007-bot-mcp-approval.ts";
+import { callReconnectsMigration } from "./008-call-reconnects.ts";
 
 export type { Migration } from "./migration.ts";
 
@@ -25,6 +26,7 @@ export const MIGRATIONS: Migration[] = [
   webhookDeliveriesMigration,
   botRecordingMigration,
   botMcpApprovalMigration,
+  callReconnectsMigration,
 ];
 
 const LEDGER_SQL = {
