@@ -12,6 +12,8 @@ export interface FuzzBudget {
   budgetMs: number;
 }
 
+const cut = (text: string, maxChars: number) => (text.length <= maxChars ? text : `${text.slice(0, maxChars)}… (${text.length - maxChars} more characters)`);
+
 const scale = Math.max(1, Number(process.env.FUZZ_SCALE ?? 1) || 1);
 const seed = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
@@ -38,7 +40,9 @@ export async function fuzz<T>(name: string, arbitrary: fc.Arbitrary<T>, predicat
   console.log(`fuzz ${name}: ${ran} cases in ${tookMs} ms${skipped > 0 ? ` (${skipped} skipped past the ${budget.budgetMs * scale} ms budget)` : ""}, seed ${details.seed}`);
   if (details.failed) {
     const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-    throw new Error(`fuzz ${name} failed (replay with FUZZ_SEED=${details.seed})\n${await fc.asyncDefaultReportMessage(details)}\n${cause}`);
+    // Counterexamples may hold giant frames: the report is cut to what a reader can use.
+    const report = (await fc.asyncDefaultReportMessage(details)) ?? "";
+    throw new Error(`fuzz ${name} failed (replay with FUZZ_SEED=${details.seed})\n${cut(report, 6000)}\n${cut(cause, 3000)}`);
   }
   return ran;
 }

@@ -4,13 +4,13 @@
  * change nothing.
  */
 import fc from "fast-check";
-import { giantString, junkValue, mutated, notAnObject } from "./json-mutations.ts";
+import { giantString, junkValue, mutated, notAnObject, smallJunkValue } from "./json-mutations.ts";
 
 /** A field Mcube may send as a string or a number. */
 export const stringOrNumber: fc.Arbitrary<string | number> = fc.oneof(fc.string({ maxLength: 24 }), fc.integer(), fc.constantFrom("0", "", " ", "s-1"));
 
 /** Fields the bridge does not read, with any value (Mcube adds fields; Plivo sends timestamps as strings). */
-const extraFields: fc.Arbitrary<Record<string, unknown>> = fc.dictionary(fc.constantFrom("sequenceNumber", "streamId", "timestamp", "chunk", "x", "accountSid"), junkValue, { maxKeys: 3 });
+const extraFields: fc.Arbitrary<Record<string, unknown>> = fc.dictionary(fc.constantFrom("sequenceNumber", "streamId", "timestamp", "chunk", "x", "accountSid"), smallJunkValue, { maxKeys: 3 });
 
 /** Tracks that carry the caller's audio (Plivo: inbound; no track at all is the caller's too). */
 export const CALLER_TRACKS = [undefined, null, "inbound", "inbound_track"] as const;
@@ -23,9 +23,9 @@ export interface CallerMediaFrame {
   text: string;
 }
 
-/** A valid media frame on the caller's track, base64 of `bytes` (up to `maxBytes`), with extra fields. */
-export function callerMedia(maxBytes: number): fc.Arbitrary<CallerMediaFrame> {
-  return fc.record({ bytes: fc.uint8Array({ maxLength: maxBytes }), track: fc.constantFrom(...CALLER_TRACKS), extra: extraFields, inner: extraFields }).map(({ bytes, track, extra, inner }) => {
+/** A valid media frame on the caller's track, base64 of `bytes` (up to `maxBytes`, or as `audio` makes them), with extra fields. */
+export function callerMedia(audio: number | fc.Arbitrary<Uint8Array>): fc.Arbitrary<CallerMediaFrame> {
+  return fc.record({ bytes: typeof audio === "number" ? fc.uint8Array({ maxLength: audio }) : audio, track: fc.constantFrom(...CALLER_TRACKS), extra: extraFields, inner: extraFields }).map(({ bytes, track, extra, inner }) => {
     const media: Record<string, unknown> = { ...inner, payload: bytes.toBase64() };
     if (track !== undefined) media.track = track;
     return { bytes, text: JSON.stringify({ ...extra, event: "media", media }) };

@@ -1,0 +1,152 @@
+/**
+ * One fuzzed call over real loopback sockets on the harness's test clock: a raw Mcube client sends
+ * the generated frames exactly as generated (the simulator would tidy them), the fake agent sends its
+ * side, and the call is held to what a caller and the agent must notice.
+ */
+import { expect } from "bun:test";
+import type { FakeConversation } from "../../src/sim/fake-agent-server.ts";
+import { agentAudioFrame, eventIdValue, interruptionFrame } from "../helpers/agent-frame-arbitraries.ts";
+import { ackFrame } from "../helpers/mcube-frame-arbitraries.ts";
+import { DID, type Harness } from "./harness.ts";
+import { DownlinkModel, firstDifference, normalizeHeard, type Heard, type Step } from "./session-fuzz-model.ts";
+
+/** A call's own lines (opened, started, agent, ended …) and one per kind of junk, of a bounded number of kinds. */
+const MAX_LOG_LINES_PER_CALL = 50;
+
+/** A WebSocket to /ws/{session} that sends exactly what it is given and keeps every frame the gateway sends. */
+interface RawMcube {
+  send(data: string | Uint8Array): void;
+  close(): void;
+  readonly received: any[];
+  readonly isClosed: boolean;
+  readonly closed: Promise<number>;
+}
+
+async function openRawMcube(h: Harness, sessionId: string): Promise<RawMcube> {
+  const ws = new WebSocket(`${h.gateway.url.replace(/^http/, "ws")}/ws/${sessionId}`, { headers: { "X-DID": DID } } as unknown as string[]);
+  const received: any[] = [];
+  let isClosed = false;
+  const closed = new Promise<number>((resolve) => (ws.onclose = (event) => ((isClosed = true), resolve(event.code))));
+  ws.onmessage = (event) => received.push(JSON.parse(String(event.data)));
+  await h.run(new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = () => reject(new Error("the gateway refused the socket"))))), 2000, "the Mcube socket to open");
+  return {
+    send: (data) => ws.send(data),
+    close: () => ws.close(1000, "caller hung up"),
+    received,
+    get isClosed() {
+      return isClosed;
+    },
+    closed,
+  };
+}
+
+/** What the caller was sent, as the model speaks of it: playAudio payloads and clearAudio, in order. */
+function heardBy(mcube: RawMcube): Heard[] {
+  return mcube.received.flatMap((f): Heard[] => (f.event === "playAudio" ? [Uint8Array.fromBase64(f.media.payload)] : f.event === "clearAudio" ? ["clear"] : []));
+}
+
+function checkpointsOf(mcube: RawMcube): string[] {
+  return mcube.received.filter((f) => f.event === "checkpoint").map((f) => String(f.name));
+}
+
+/** Gateway failures a case must not cause: exceptions that escaped to the process, and error-level log lines. */
+export interface Faults {
+  uncaught: string[];
+}
+
+/**
+ * Places one call, runs `steps`, checks the call is still live and healthy, hangs up, and checks
+ * that the agent got every valid caller frame's audio and every key press in order, the caller got
+ * every agent chunk not interrupted (and a clearAudio per barge-in), and the call left a clean record.
+ */
+export async function runFuzzedCall(h: Harness, sessionId: string, steps: Step[], faults: Faults): Promise<void> {
+  const firstFault = faults.uncaught.length;
+  const mcube = await openRawMcube(h, sessionId);
+  try {
+    await fuzzedCall(h, sessionId, steps, mcube);
+  } catch (err) {
+    // A failed case hangs up, so the next one (fast-check shrinking) starts from a quiet gateway.
+    mcube.close();
+    await h.until(() => h.manager.debugState().calls[sessionId] === undefined, 5000, "the failed case's call to end").catch(() => undefined);
+    throw err;
+  }
+  expect(faults.uncaught.slice(firstFault)).toEqual([]);
+}
+
+async function fuzzedCall(h: Harness, sessionId: string, steps: Step[], mcube: RawMcube): Promise<void> {
+  const clock = h.clock!;
+  const firstLogLine = h.logLines.length;
+  mcube.send(JSON.stringify({ event: "start", sequenceNumber: 1, start: { callId: `call-${sessionId}`, streamId: `stream-${sessionId}`, mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000 } } }));
+  const conv: FakeConversation = await h.run(h.agent.nextConversation(), 3000, "the agent conversation");
+  let agentClosed = false;
+  void conv.closed.then(() => (agentClosed = true));
+  await h.run(conv.init, 3000, "the init frame");
+  const state = () => h.manager.debugState().calls[sessionId]?.state;
+  await h.until(() => state() === "live", 3000, "the call to go live");
+
+  const model = new DownlinkModel();
+  const uplink: Uint8Array[] = [];
+  const keyPresses: string[] = [];
+  let callerFrames = 0;
+  for (const step of steps) {
+    switch (step.kind) {
+      case "callerAudio":
+      case "callerBinary":
+        mcube.send(step.kind === "callerAudio" ? step.text : step.bytes);
+        uplink.push(step.bytes);
+        callerFrames++;
+        break;
+      case "dtmf":
+        mcube.send(step.text);
+        keyPresses.push(h.config.mcube.dtmfMessageTemplate.replaceAll("{digit}", step.digit));
+        break;
+      case "ack": {
+        const names = checkpointsOf(mcube);
+        mcube.send(ackFrame(names.length > 0 ? names[step.pick % names.length]! : `unknown-${step.pick}`));
+        break;
+      }
+      case "mcubeJunk":
+        mcube.send(step.text);
+        break;
+      case "agentAudio":
+        conv.sendRaw(agentAudioFrame(step.bytes, eventIdValue(model.audio(step.turn, step.bytes), step.idAsString)));
+        break;
+      case "interrupt":
+        conv.sendRaw(interruptionFrame(model.interrupt(step.id)));
+        // Late audio of the interrupted turn, as the service sends it: the caller must not hear it.
+        if (step.lateAudio && model.lastInterruptedId !== undefined) conv.sendRaw(agentAudioFrame(step.lateAudio, model.audio("interrupted", step.lateAudio)));
+        break;
+      case "agentJunk":
+        conv.sendRaw(step.data);
+        break;
+      case "wait":
+        await clock.advance(step.ms);
+        break;
+    }
+    await clock.settle();
+  }
+
+  // No healthy call ends: whatever came, the call is live, both sockets open.
+  await clock.advance(400); // the last turn's quiet period passes: its checkpoint goes out
+  expect({ state: state(), mcubeClosed: mcube.isClosed, agentClosed }).toEqual({ state: "live", mcubeClosed: false, agentClosed: false });
+  // Acks in any order clear every checkpoint.
+  for (const name of checkpointsOf(mcube).toReversed()) mcube.send(ackFrame(name));
+  await h.until(() => h.manager.debugState().calls[sessionId]?.pendingCheckpoints === 0, 1000, "every checkpoint acknowledged");
+
+  mcube.send(JSON.stringify({ event: "stop", streamId: `stream-${sessionId}` }));
+  mcube.close();
+  const { record } = await h.recordOf(sessionId, 3000);
+  await h.run(Promise.all([mcube.closed, conv.closed]), 3000, "both sockets to close");
+
+  // No audio lost: the agent heard every valid caller frame in order, the caller every chunk not interrupted.
+  expect({ uplinkBytes: conv.userAudio.length, same: Buffer.compare(conv.userAudio, Buffer.concat(uplink)) === 0 }).toEqual({ uplinkBytes: uplink.reduce((n, b) => n + b.length, 0), same: true });
+  expect(conv.messages.filter((m: any) => m.type === "user_message").map((m: any) => m.text)).toEqual(keyPresses);
+  expect(firstDifference(normalizeHeard(heardBy(mcube)), normalizeHeard(model.heard))).toBeUndefined();
+  expect({ endReason: record.endReason, framesIn: record.framesIn }).toEqual({ endReason: "caller_hangup", framesIn: callerFrames });
+  // Nothing is left of the call, and nothing went wrong inside the gateway.
+  expect(h.manager.debugState()).toEqual({ calls: {}, agentConnectionsInUse: 0, waitingForAgent: 0 });
+  const lines = h.logLines.slice(firstLogLine);
+  expect(lines.filter((line) => line.includes('"level":"error"'))).toEqual([]);
+  // Whatever the peers send, one call's log stays short: junk is logged once per kind, and kinds are bounded.
+  expect(lines.length).toBeLessThanOrEqual(MAX_LOG_LINES_PER_CALL);
+}
