@@ -54,6 +54,25 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 600 }).map((ms): Step => ({ kind: "wait", ms })) },
 );
 
+/**
+ * A peer sending ever new kinds of junk (unknown events and types, other tracks, unknown tools, each
+ * name once) between caller audio: what must not flood the log or grow the call.
+ */
+export const novelJunk: fc.Arbitrary<Step[]> = fc
+  .uniqueArray(fc.stringMatching(/^[A-Za-z0-9_.-]{1,30}$/), { minLength: 60, maxLength: 200 })
+  .chain((names) => fc.tuple(fc.constant(names), fc.array(fc.nat(3), { minLength: names.length, maxLength: names.length })))
+  .map(([names, legs]) =>
+    names.flatMap((name, i): Step[] => {
+      const junk: Step =
+        legs[i] === 0 ? { kind: "mcubeJunk", text: JSON.stringify({ event: name }) }
+        : legs[i] === 1 ? { kind: "mcubeJunk", text: JSON.stringify({ event: "media", media: { track: `x${name}`, payload: "AAAA" } }) }
+        : legs[i] === 2 ? { kind: "agentJunk", data: JSON.stringify({ type: name }) }
+        : { kind: "agentJunk", data: JSON.stringify({ type: "client_tool_call", client_tool_call: { tool_name: `x${name}`, tool_call_id: name } }) };
+      const bytes = new Uint8Array(160).fill(i % 256);
+      return [junk, { kind: "callerBinary", bytes }];
+    }),
+  );
+
 /** One call's worth of steps. */
 export const steps = (maxLength: number): fc.Arbitrary<Step[]> => fc.array(step, { minLength: 1, maxLength, size: "max" });
 
