@@ -54,16 +54,33 @@ export interface Faults {
   uncaught: string[];
 }
 
+/** What one fuzzed call sends: junk before `start`, Mcube steps while the agent connects, then steps on both legs. */
+export interface FuzzPlan {
+  beforeStart?: string[];
+  /** Mcube steps only (no agent yet); their audio is held and must reach the agent in order. */
+  whileConnecting?: Step[];
+  steps: Step[];
+}
+
+/** What the caller and the agent must have got by the end of the call. */
+class Expected {
+  readonly downlink = new DownlinkModel();
+  readonly uplink: Uint8Array[] = [];
+  readonly keyPresses: string[] = [];
+  callerFrames = 0;
+}
+
 /**
- * Places one call, runs `steps`, checks the call is still live and healthy, hangs up, and checks
+ * Places one call, runs the plan, checks the call is still live and healthy, hangs up, and checks
  * that the agent got every valid caller frame's audio and every key press in order, the caller got
  * every agent chunk not interrupted (and a clearAudio per barge-in), and the call left a clean record.
  */
-export async function runFuzzedCall(h: Harness, sessionId: string, steps: Step[], faults: Faults): Promise<void> {
+export async function runFuzzedCall(h: Harness, sessionId: string, plan: FuzzPlan | Step[], faults: Faults): Promise<void> {
   const firstFault = faults.uncaught.length;
+  const firstConversation = h.agent.conversations.length;
   const mcube = await openRawMcube(h, sessionId);
   try {
-    await fuzzedCall(h, sessionId, steps, mcube);
+    await fuzzedCall(h, sessionId, Array.isArray(plan) ? { steps: plan } : plan, mcube, () => conversationOf(h, sessionId, firstConversation));
   } catch (err) {
     // A failed case hangs up, so the next one (fast-check shrinking) starts from a quiet gateway.
     mcube.close();
@@ -73,56 +90,75 @@ export async function runFuzzedCall(h: Harness, sessionId: string, steps: Step[]
   expect(faults.uncaught.slice(firstFault)).toEqual([]);
 }
 
-async function fuzzedCall(h: Harness, sessionId: string, steps: Step[], mcube: RawMcube): Promise<void> {
+/**
+ * The agent conversation opened for `sessionId` (by its dynamic variables): not `nextConversation()`,
+ * whose wait, left behind by a failed case, would take the next case's conversation.
+ */
+async function conversationOf(h: Harness, sessionId: string, from: number): Promise<FakeConversation> {
+  let found: FakeConversation | undefined;
+  let watched = from;
+  await h.until(() => {
+    for (; watched < h.agent.conversations.length; watched++) {
+      const conversation = h.agent.conversations[watched]!;
+      void conversation.init.then((init) => {
+        if ((init as { dynamic_variables?: { session_id?: string } } | null)?.dynamic_variables?.session_id === sessionId) found = conversation;
+      });
+    }
+    return found !== undefined;
+  }, 3000, "the agent conversation");
+  return found!;
+}
+
+/** Sends one step on its leg and notes what it must cause. */
+async function perform(h: Harness, step: Step, mcube: RawMcube, conv: FakeConversation | undefined, expected: Expected): Promise<void> {
+  const model = expected.downlink;
+  switch (step.kind) {
+    case "callerAudio":
+    case "callerBinary":
+      mcube.send(step.kind === "callerAudio" ? step.text : step.bytes);
+      expected.uplink.push(step.bytes);
+      expected.callerFrames++;
+      return;
+    case "dtmf":
+      mcube.send(step.text);
+      expected.keyPresses.push(h.config.mcube.dtmfMessageTemplate.replaceAll("{digit}", step.digit));
+      return;
+    case "ack": {
+      const names = checkpointsOf(mcube);
+      return mcube.send(ackFrame(names.length > 0 ? names[step.pick % names.length]! : `unknown-${step.pick}`));
+    }
+    case "mcubeJunk":
+      return mcube.send(step.text);
+    case "agentAudio":
+      return conv!.sendRaw(agentAudioFrame(step.bytes, eventIdValue(model.audio(step.turn, step.bytes), step.idAsString)));
+    case "interrupt":
+      conv!.sendRaw(interruptionFrame(model.interrupt(step.id)));
+      // Late audio of the interrupted turn, as the service sends it: the caller must not hear it.
+      if (step.lateAudio && model.lastInterruptedId !== undefined) conv!.sendRaw(agentAudioFrame(step.lateAudio, model.audio("interrupted", step.lateAudio)));
+      return;
+    case "agentJunk":
+      return conv!.sendRaw(step.data);
+    case "wait":
+      return h.clock!.advance(step.ms);
+  }
+}
+
+async function fuzzedCall(h: Harness, sessionId: string, plan: FuzzPlan, mcube: RawMcube, conversation: () => Promise<FakeConversation>): Promise<void> {
   const clock = h.clock!;
   const firstLogLine = h.logLines.length;
+  const expected = new Expected();
+  for (const text of plan.beforeStart ?? []) mcube.send(text);
   mcube.send(JSON.stringify({ event: "start", sequenceNumber: 1, start: { callId: `call-${sessionId}`, streamId: `stream-${sessionId}`, mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000 } } }));
-  const conv: FakeConversation = await h.run(h.agent.nextConversation(), 3000, "the agent conversation");
+  // Sent back to back: they reach the gateway before the agent conversation is up, to be held.
+  for (const step of plan.whileConnecting ?? []) await perform(h, step, mcube, undefined, expected);
+  await clock.settle(1);
+  const conv = await conversation();
   let agentClosed = false;
   void conv.closed.then(() => (agentClosed = true));
-  await h.run(conv.init, 3000, "the init frame");
   const state = () => h.manager.debugState().calls[sessionId]?.state;
   await h.until(() => state() === "live", 3000, "the call to go live");
-
-  const model = new DownlinkModel();
-  const uplink: Uint8Array[] = [];
-  const keyPresses: string[] = [];
-  let callerFrames = 0;
-  for (const step of steps) {
-    switch (step.kind) {
-      case "callerAudio":
-      case "callerBinary":
-        mcube.send(step.kind === "callerAudio" ? step.text : step.bytes);
-        uplink.push(step.bytes);
-        callerFrames++;
-        break;
-      case "dtmf":
-        mcube.send(step.text);
-        keyPresses.push(h.config.mcube.dtmfMessageTemplate.replaceAll("{digit}", step.digit));
-        break;
-      case "ack": {
-        const names = checkpointsOf(mcube);
-        mcube.send(ackFrame(names.length > 0 ? names[step.pick % names.length]! : `unknown-${step.pick}`));
-        break;
-      }
-      case "mcubeJunk":
-        mcube.send(step.text);
-        break;
-      case "agentAudio":
-        conv.sendRaw(agentAudioFrame(step.bytes, eventIdValue(model.audio(step.turn, step.bytes), step.idAsString)));
-        break;
-      case "interrupt":
-        conv.sendRaw(interruptionFrame(model.interrupt(step.id)));
-        // Late audio of the interrupted turn, as the service sends it: the caller must not hear it.
-        if (step.lateAudio && model.lastInterruptedId !== undefined) conv.sendRaw(agentAudioFrame(step.lateAudio, model.audio("interrupted", step.lateAudio)));
-        break;
-      case "agentJunk":
-        conv.sendRaw(step.data);
-        break;
-      case "wait":
-        await clock.advance(step.ms);
-        break;
-    }
+  for (const step of plan.steps) {
+    await perform(h, step, mcube, conv, expected);
     await clock.settle();
   }
 
@@ -139,10 +175,11 @@ async function fuzzedCall(h: Harness, sessionId: string, steps: Step[], mcube: R
   await h.run(Promise.all([mcube.closed, conv.closed]), 3000, "both sockets to close");
 
   // No audio lost: the agent heard every valid caller frame in order, the caller every chunk not interrupted.
-  expect({ uplinkBytes: conv.userAudio.length, same: Buffer.compare(conv.userAudio, Buffer.concat(uplink)) === 0 }).toEqual({ uplinkBytes: uplink.reduce((n, b) => n + b.length, 0), same: true });
-  expect(conv.messages.filter((m: any) => m.type === "user_message").map((m: any) => m.text)).toEqual(keyPresses);
-  expect(firstDifference(normalizeHeard(heardBy(mcube)), normalizeHeard(model.heard))).toBeUndefined();
-  expect({ endReason: record.endReason, framesIn: record.framesIn }).toEqual({ endReason: "caller_hangup", framesIn: callerFrames });
+  const uplink = Buffer.concat(expected.uplink);
+  expect({ uplinkBytes: conv.userAudio.length, same: Buffer.compare(conv.userAudio, uplink) === 0 }).toEqual({ uplinkBytes: uplink.length, same: true });
+  expect(conv.messages.filter((m: any) => m.type === "user_message").map((m: any) => m.text)).toEqual(expected.keyPresses);
+  expect(firstDifference(normalizeHeard(heardBy(mcube)), normalizeHeard(expected.downlink.heard))).toBeUndefined();
+  expect({ endReason: record.endReason, framesIn: record.framesIn }).toEqual({ endReason: "caller_hangup", framesIn: expected.callerFrames });
   // Nothing is left of the call, and nothing went wrong inside the gateway.
   expect(h.manager.debugState()).toEqual({ calls: {}, agentConnectionsInUse: 0, waitingForAgent: 0 });
   const lines = h.logLines.slice(firstLogLine);

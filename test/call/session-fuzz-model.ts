@@ -76,6 +76,23 @@ export const novelJunk: fc.Arbitrary<Step[]> = fc
 /** One call's worth of steps. */
 export const steps = (maxLength: number): fc.Arbitrary<Step[]> => fc.array(step, { minLength: 1, maxLength, size: "max" });
 
+const MCUBE_STEPS = new Set<Step["kind"]>(["callerAudio", "callerBinary", "dtmf", "ack", "mcubeJunk"]);
+/** Caller audio the gateway holds while the agent connects (UPLINK_HOLD_MS of μ-law), with room to spare. */
+const HELD_BYTES = 32_000;
+
+/**
+ * A call whose caller sends junk before `start` (it must still start), then caller steps while the
+ * agent connects (their audio held and delivered in order), then steps on both legs.
+ */
+export const earlyPlan = fc.record({
+  // A `start` before the call's own would be the call's start, not junk.
+  beforeStart: fc.array(mcubeJunk(MAX_FRAME_CHARS).filter((text) => !/"event":"start"/.test(text)), { maxLength: 8 }),
+  whileConnecting: fc
+    .array(step.filter((s) => MCUBE_STEPS.has(s.kind)), { maxLength: 25, size: "max" })
+    .filter((early) => early.reduce((n, s) => n + ("bytes" in s ? s.bytes.length : 0), 0) <= HELD_BYTES),
+  steps: steps(15),
+});
+
 /** Agent audio as the caller must hear it: bytes, with "clear" where a barge-in emptied Mcube's queue. */
 export type Heard = Uint8Array | "clear";
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, test } from "bun:test";
 import { fuzz } from "../helpers/fuzz.ts";
 import { runFuzzedCall, type Faults } from "./fuzzed-call.ts";
 import { startHarness, type Harness } from "./harness.ts";
-import { novelJunk, steps } from "./session-fuzz-model.ts";
+import { earlyPlan, novelJunk, steps } from "./session-fuzz-model.ts";
 
 let h: Harness;
 const faults: Faults = { uncaught: [] };
@@ -34,6 +34,11 @@ describe("call sessions under fuzzing", () => {
     let calls = 0;
     await fuzz("call sessions", steps(40), (s) => runFuzzedCall(h, `fuzz-${++calls}`, s, faults), { numRuns: 120, budgetMs: 15_000 });
   }, 120_000);
+
+  test("junk before start and caller frames while the agent connects: the call starts, the held audio and key presses reach the agent in order", async () => {
+    let calls = 0;
+    await fuzz("call sessions, early frames", earlyPlan, (plan) => runFuzzedCall(h, `early-${++calls}`, plan, faults), { numRuns: 60, budgetMs: 10_000 });
+  }, 60_000);
 
   test("a peer sending ever new kinds of junk cannot flood the log: the call's log stays short, the call live and its audio whole", async () => {
     let calls = 0;
