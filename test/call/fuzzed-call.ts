@@ -94,7 +94,7 @@ export async function runFuzzedCall(h: Harness, sessionId: string, plan: FuzzPla
  * The agent conversation opened for `sessionId` (by its dynamic variables): not `nextConversation()`,
  * whose wait, left behind by a failed case, would take the next case's conversation.
  */
-async function conversationOf(h: Harness, sessionId: string, from: number): Promise<FakeConversation> {
+export async function conversationOf(h: Harness, sessionId: string, from: number): Promise<FakeConversation> {
   let found: FakeConversation | undefined;
   let watched = from;
   await h.until(() => {

@@ -6,10 +6,12 @@
  * Real sockets, not legs with fake sockets: the fuzz then covers the socket glue and the call manager
  * too, and one harness serves every case (a case is one call, about 50–150 ms).
  */
-import { afterAll, beforeAll, describe, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { fuzz } from "../helpers/fuzz.ts";
-import { runFuzzedCall, type Faults } from "./fuzzed-call.ts";
-import { startHarness, type Harness } from "./harness.ts";
+import { openRawWebSocket } from "../helpers/raw-websocket.ts";
+import { conversationOf, runFuzzedCall, type Faults } from "./fuzzed-call.ts";
+import { DID, startHarness, type Harness } from "./harness.ts";
 import { earlyPlan, novelJunk, steps } from "./session-fuzz-model.ts";
 
 let h: Harness;
@@ -43,5 +45,39 @@ describe("call sessions under fuzzing", () => {
   test("a peer sending ever new kinds of junk cannot flood the log: the call's log stays short, the call live and its audio whole", async () => {
     let calls = 0;
     await fuzz("call sessions, novel junk", novelJunk, (s) => runFuzzedCall(h, `novel-${++calls}`, s, faults), { numRuns: 15, budgetMs: 8000 });
+  }, 60_000);
+
+  test("a text frame that is not UTF-8 fails the connection (1007) as RFC 6455 requires: the call is recorded, the audio before it reached the agent, nothing is left", async () => {
+    const notUtf8 = fc.uint8Array({ minLength: 1, maxLength: 300 }).filter((bytes) => {
+      try {
+        new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    const cases = fc.record({ frames: fc.array(fc.uint8Array({ minLength: 160, maxLength: 160 }), { maxLength: 10 }), bad: notUtf8, inJson: fc.boolean() });
+    let calls = 0;
+    await fuzz("call sessions, text frames not UTF-8", cases, async ({ frames, bad, inJson }) => {
+      const sessionId = `utf8-${++calls}`;
+      const firstFault = faults.uncaught.length;
+      const firstLogLine = h.logLines.length;
+      const from = h.agent.conversations.length;
+      const raw = await openRawWebSocket(h.gateway.port, `/ws/${sessionId}`, { "X-DID": DID });
+      raw.sendText(JSON.stringify({ event: "start", start: { callId: `call-${sessionId}`, streamId: `stream-${sessionId}` } }));
+      const conv = await conversationOf(h, sessionId, from);
+      await h.until(() => h.manager.debugState().calls[sessionId]?.state === "live", 3000, "the call to go live");
+      for (const bytes of frames) raw.sendText(JSON.stringify({ event: "media", media: { payload: bytes.toBase64() } }));
+      const prefix = new TextEncoder().encode('{"event":"media","media":{"payload":"');
+      raw.sendFrame(1, inJson ? new Uint8Array([...prefix, ...bad, 0x22, 0x7d, 0x7d]) : bad);
+      await h.run(raw.closed, 3000, "the gateway to fail the connection");
+      const { record } = await h.recordOf(sessionId, 3000);
+      await h.run(conv.closed, 3000, "the agent conversation to close");
+      expect({ closeCode: raw.closeCode, endReason: record.endReason, framesIn: record.framesIn }).toEqual({ closeCode: 1007, endReason: "caller_hangup", framesIn: frames.length });
+      expect(Buffer.compare(conv.userAudio, Buffer.concat(frames))).toBe(0);
+      expect(h.manager.debugState()).toEqual({ calls: {}, agentConnectionsInUse: 0, waitingForAgent: 0 });
+      expect(h.logLines.slice(firstLogLine).filter((line) => line.includes('"level":"error"'))).toEqual([]);
+      expect(faults.uncaught.slice(firstFault)).toEqual([]);
+    }, { numRuns: 20, budgetMs: 5000 });
   }, 60_000);
 });
