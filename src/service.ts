@@ -16,6 +16,7 @@ import { createOutboundContextLookup } from "./outbound/context-lookup.ts";
 import { outboundRoutes } from "./outbound/routes.ts";
 import { CallManager } from "./call/call-manager.ts";
 import { adminRoutes } from "./http/admin-routes.ts";
+import { debugRoutes } from "./http/debug-routes.ts";
 import { warnIfOpen } from "./telephony/open-access-warning.ts";
 import { startOfflineAgent, type OfflineAgent } from "./sim/offline-agent.ts";
 import { startCluster, type ClusterNode } from "./cluster/cluster-node.ts";
@@ -127,6 +128,7 @@ export async function startService({ config: operatorConfig, logger }: { config:
     components: { store: () => breaker.health(), ...(cluster ? { redis: () => cluster.status() } : {}) },
     routes: [
       adminRoutes({ config, logger, calls: liveCalls, records }),
+      debugRoutes({ config, calls }),
       outboundRoutes({ config, logger, store: outboundStore }),
       consoleRoutes({ adminToken: config.adminToken, logger, live: liveCallsOf(liveCalls, cluster !== undefined), history: records, recordings, botIds }),
     ],

@@ -33,6 +33,13 @@ import { MediaBridge } from "./media-bridge.ts";
 import { OwnedTimers } from "../base/owned-timers.ts";
 import type { AgentSlots, Recordings, ReleaseSlot } from "./ports.ts";
 
+/**
+ * Kinds of unusable frames one call logs. Unknown events, tracks and tools make a kind each, named by
+ * the peer: without a bound, a peer sending ever new names would write a log line per frame and grow
+ * the call's memory.
+ */
+const MAX_LOGGED_IGNORED_KINDS = 20;
+
 export interface CallSessionDeps {
   config: Config;
   logger: Logger;
@@ -556,11 +563,14 @@ export class CallSession implements SocketHandler, McubeListener {
     else this.log.error(`agent connection failed and will not be retried; fix: ${error.fix ?? "see detail"}`, fields);
   }
 
+  /** Counts an unusable frame; logs each kind once, and at most MAX_LOGGED_IGNORED_KINDS kinds (a kind may carry a name the peer chose). */
   private noteIgnored(leg: "mcube" | "agent", kind: string): void {
     ignoredFrames.inc({ leg, kind: kind.split(":")[0]! });
-    if (this.ignoredKinds.has(`${leg}:${kind}`)) return;
-    this.ignoredKinds.add(`${leg}:${kind}`);
-    this.log.warn("ignoring a frame the bridge cannot use (logged once per kind)", { leg, kind });
+    const key = `${leg}:${kind}`;
+    if (this.ignoredKinds.has(key) || this.ignoredKinds.size > MAX_LOGGED_IGNORED_KINDS) return;
+    this.ignoredKinds.add(key);
+    if (this.ignoredKinds.size <= MAX_LOGGED_IGNORED_KINDS) return this.log.warn("ignoring a frame the bridge cannot use (logged once per kind)", { leg, kind });
+    this.log.warn("many kinds of unusable frames in this call; further ones are only counted (homebook_ignored_frames_total)", { leg, kinds_logged: MAX_LOGGED_IGNORED_KINDS });
   }
 }
 

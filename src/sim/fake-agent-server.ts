@@ -187,7 +187,7 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
   const opened = (ws: ServerWebSocket<Connection>) => {
     const { conversation, refusal, stalled: upgradedOnly } = ws.data;
     stats.connections += 1;
-    conversation.attach({ send: (text) => void ws.send(text), close: (code, reason) => ws.close(code, reason), pause: () => ws.pause() });
+    conversation.attach({ send: (data) => void ws.send(data), close: (code, reason) => ws.close(code, reason), pause: () => ws.pause() });
     conversations.push(conversation);
     const waiter = waiters.shift();
     if (waiter) {

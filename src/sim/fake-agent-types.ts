@@ -245,6 +245,8 @@ export interface FakeConversation {
   exceedMaxDuration(): Promise<void>;
   /** Sends any server event as is (official or one of the unconfirmed ones), for clients to be tested against. */
   sendEvent(event: ServerEvent): void;
+  /** Sends `data` exactly as given: any text (JSON or not) as a text frame, bytes as a binary frame (junk a client must survive). */
+  sendRaw(data: string | Uint8Array): void;
   userTranscript(text: string): void;
   agentResponseCorrection(original: string, corrected: string): void;
   close(code: number, reason?: string): void;

@@ -31,7 +31,7 @@ export { FIRST_MESSAGE_TONE_HZ, STALE_TONE_HZ, TURN_TONES_HZ } from "./agent-tur
 export const MAX_DURATION_TONE_HZ = 1100;
 
 export interface SocketLike {
-  send(text: string): void;
+  send(data: string | Uint8Array): void;
   close(code: number, reason: string): void;
   /** Stop reading the socket (client frames and pings pile up unread). */
   pause?(): void;
@@ -359,6 +359,10 @@ export class FakeConversationSession implements FakeConversation {
 
   sendEvent(event: ServerEvent): void {
     this.sendFrame(event);
+  }
+
+  sendRaw(data: string | Uint8Array): void {
+    if (this.isOpen && !this.frozen) this.socket!.send(data);
   }
 
   userTranscript(text: string): void {
