@@ -21,9 +21,17 @@ export interface ServeChildOptions {
   healthTimeoutMs?: number;
 }
 
+/** A loopback port free a moment ago (the kernel's pick), so runs do not collide with other servers on the machine. */
+function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
 /** Spawns the gateway and polls /health every millisecond until it answers 200 (or fails after `healthTimeoutMs`). */
 export async function startServeChild({ cmd, cwd, env = {}, healthTimeoutMs = 10_000 }: ServeChildOptions): Promise<ServeChild> {
-  const port = 30000 + Math.floor(Math.random() * 20000);
+  const port = freePort();
   const started = performance.now();
   const child = Bun.spawn(cmd, {
     cwd,
