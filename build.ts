@@ -5,6 +5,10 @@ rmSync("dist", { recursive: true, force: true });
 const result = await Bun.build({
   entrypoints: ["src/main.ts"],
   compile: { outfile: "dist/homebook" },
+  // Each dynamic import() becomes its own chunk inside the binary, loaded when first imported: a configuration
+  // that needs no MySQL, ElevenLabs SDK, cluster, webhook or offline agent does not hold their code in memory.
+  splitting: true,
+  format: "esm",
   minify: true,
   bytecode: true,
   sourcemap: "linked",

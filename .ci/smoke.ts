@@ -35,10 +35,10 @@ console.log("smoke: /health 200");
 const scrape = await fetch(`${base}/metrics`, { headers: { authorization: "Bearer smoke-admin-token-123456" } });
 const exposition = await scrape.text();
 if (scrape.status !== 200 || !exposition.includes("homebook_active_calls") || !exposition.includes("homebook_process_resident_memory_bytes")) {
-  fail("/metrics did not render with prom-client inside the binary");
+  fail("/metrics did not render the call and process metrics from the binary");
 }
 if ((await fetch(`${base}/metrics`)).status !== 401) fail("/metrics without the token was not 401");
-console.log("smoke: /metrics 200 (prom-client in the binary), 401 without the token");
+console.log("smoke: /metrics 200 (call and process metrics), 401 without the token");
 
 const opened = await new Promise<boolean>((res) => {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/x`);

@@ -2,6 +2,7 @@
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { startServeChild, summarize } from "./serve-child.ts";
 
 const RUNS = Number(process.env.RUNS ?? 15);
 const binary = resolve("dist/homebook");
@@ -11,31 +12,14 @@ if (!existsSync(binary)) {
 }
 
 async function timeToHealthy(cmd: string[], cwd: string): Promise<number> {
-  const port = 30000 + Math.floor(Math.random() * 20000);
-  const started = performance.now();
-  const child = Bun.spawn(cmd, {
-    cwd,
-    env: { PATH: process.env.PATH ?? "", PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" },
-    stdout: "ignore",
-    stderr: "ignore",
-  });
-  try {
-    for (let i = 0; i < 5000; i++) {
-      const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status === 200, () => false);
-      if (ok) return performance.now() - started;
-      await Bun.sleep(1);
-    }
-    throw new Error("never became healthy");
-  } finally {
-    child.kill("SIGTERM");
-    await child.exited;
-  }
+  const child = await startServeChild({ cmd, cwd });
+  await child.stop();
+  return child.healthyAfterMs;
 }
 
-function summary(label: string, samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1);
-  console.log(`${label.padEnd(28)} min ${sorted[0]!.toFixed(1)} ms  median ${pick(0.5)} ms  p90 ${pick(0.9)} ms  (${samples.length} runs)`);
+function print(label: string, samples: number[]) {
+  const { min, median, p90 } = summarize(samples);
+  console.log(`${label.padEnd(28)} min ${min.toFixed(1)} ms  median ${median.toFixed(1)} ms  p90 ${p90.toFixed(1)} ms  (${samples.length} runs)`);
 }
 
 const cwd = mkdtempSync(join(tmpdir(), "homebook-startup-"));
@@ -45,4 +29,4 @@ for (let i = 0; i < RUNS; i++) {
   results["bun src/main.ts serve"]!.push(await timeToHealthy([process.execPath, resolve("src/main.ts"), "serve"], cwd));
 }
 console.log("start to first /health 200 (target: under 100 ms for the binary)");
-for (const [label, samples] of Object.entries(results)) summary(label, samples);
+for (const [label, samples] of Object.entries(results)) print(label, samples);

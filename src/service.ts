@@ -8,9 +8,7 @@ import { probeDatabases } from "./store/store-probe.ts";
 import { createBotResolver } from "./store/bot-resolver.ts";
 import { createStoreBreaker } from "./store/store-breaker.ts";
 import { createDeliveryQueue } from "./store/webhook-deliveries.ts";
-import { startWebhookDispatcher } from "./webhook/webhook-dispatcher.ts";
-import { postCallBody } from "./webhook/webhook-payload.ts";
-import { CallRecorder } from "./store/call-records.ts";
+import { CallRecorder, type CallRecorderOptions } from "./store/call-records.ts";
 import { createOutboundAttemptStore } from "./store/outbound-attempts.ts";
 import { createOutboundContextLookup } from "./outbound/context-lookup.ts";
 import { outboundRoutes } from "./outbound/routes.ts";
@@ -18,8 +16,9 @@ import { CallManager } from "./call/call-manager.ts";
 import { adminRoutes } from "./http/admin-routes.ts";
 import { debugRoutes } from "./http/debug-routes.ts";
 import { warnIfOpen } from "./telephony/open-access-warning.ts";
-import { startOfflineAgent, type OfflineAgent } from "./sim/offline-agent.ts";
-import { startCluster, type ClusterNode } from "./cluster/cluster-node.ts";
+import type { OfflineAgent } from "./sim/offline-agent.ts";
+import type { ClusterNode } from "./cluster/cluster-node.ts";
+import type { WebhookDispatcher } from "./webhook/webhook-dispatcher.ts";
 import type { DrainableGateway } from "./drain.ts";
 import { HomebookError } from "./base/errors.ts";
 import { FileRecordings } from "./recording/recordings.ts";
@@ -82,6 +81,16 @@ function checkRecordingsWritable(config: Config): void {
   }
 }
 
+/** The post-call webhook's dispatcher and what the call recorder needs of it (its modules load only with POST_CALL_WEBHOOK_URL). */
+async function startPostCallWebhook(
+  { url, secret }: { url: string; secret: string },
+  { publicBaseUrl, dbs, logger }: { publicBaseUrl: Config["publicBaseUrl"]; dbs: Databases; logger: Logger },
+): Promise<{ dispatcher: WebhookDispatcher; recorder: CallRecorderOptions["webhook"] }> {
+  const [{ startWebhookDispatcher }, { postCallBody }] = await Promise.all([import("./webhook/webhook-dispatcher.ts"), import("./webhook/webhook-payload.ts")]);
+  const dispatcher = startWebhookDispatcher({ queue: createDeliveryQueue(dbs.cluster), url, secret, logger });
+  return { dispatcher, recorder: { body: (record, transcript) => postCallBody(record, transcript, publicBaseUrl), queued: () => dispatcher.wake() } };
+}
+
 /**
  * Starts everything `homebook serve` runs. Resolves once the listener is up.
  * @throws HomebookError for unusable settings found while building parts (e.g. a bad BOT_DID_QUERY).
@@ -89,7 +98,8 @@ function checkRecordingsWritable(config: Config): void {
 export async function startService({ config: operatorConfig, logger }: { config: Config; logger: Logger }): Promise<Service> {
   checkOutboxWritable(operatorConfig.database.outboxPath);
   checkRecordingsWritable(operatorConfig);
-  const offlineAgent = wantsOfflineAgent(operatorConfig) ? await startOfflineAgent(logger) : undefined;
+  // Loaded only for the configuration that uses them: the offline agent, the webhook and the cluster.
+  const offlineAgent = wantsOfflineAgent(operatorConfig) ? await (await import("./sim/offline-agent.ts")).startOfflineAgent(logger) : undefined;
   if (!offlineAgent && !operatorConfig.elevenlabs.apiKey) {
     logger.warn("ELEVENLABS_API_KEY is not set: agents are reached without a signed URL (public agents only)", {
       base_url: operatorConfig.elevenlabs.baseUrl,
@@ -102,20 +112,14 @@ export async function startService({ config: operatorConfig, logger }: { config:
   void probeDatabases(dbs, logger);
   const breaker = createStoreBreaker({ dbs, logger, probeTimeoutMs: config.database.botLookupTimeoutMs });
   const bots = createBotResolver({ dbs, config, logger, breaker });
-  const webhook = config.webhook && startWebhookDispatcher({ queue: createDeliveryQueue(dbs.cluster), ...config.webhook, logger });
-  const records = new CallRecorder({
-    db: dbs.cluster,
-    outboxPath: config.database.outboxPath,
-    logger,
-    instanceId: config.instanceId,
-    webhook: webhook ? { body: (record, transcript) => postCallBody(record, transcript, config.publicBaseUrl), queued: () => webhook.wake() } : undefined,
-  });
+  const webhook = config.webhook && (await startPostCallWebhook(config.webhook, { publicBaseUrl: config.publicBaseUrl, dbs, logger }));
+  const records = new CallRecorder({ db: dbs.cluster, outboxPath: config.database.outboxPath, logger, instanceId: config.instanceId, webhook: webhook?.recorder });
   void records.start();
   const outboundStore = createOutboundAttemptStore(dbs.cluster);
   const outbound = createOutboundContextLookup({ store: outboundStore, logger, breaker, timeoutMs: config.database.botLookupTimeoutMs });
   const recordings = new FileRecordings({ enabled: config.recording.enabled, dir: config.recording.path, logger });
   const retention = startRetentionSweep({ dir: config.recording.path, retentionDays: config.recording.retentionDays, logger });
-  const cluster = config.cluster.redisUrl ? await startCluster({ config, logger, bots }) : undefined;
+  const cluster = config.cluster.redisUrl ? await (await import("./cluster/cluster-node.ts")).startCluster({ config, logger, bots }) : undefined;
   const calls = new CallManager({ config, logger, bots, records, outbound, recordings, slots: cluster?.slots, registry: cluster?.registry, instanceId: config.instanceId });
   const liveCalls = cluster ? cluster.liveCalls(calls) : calls;
   const botIds = async () => ["default", ...(await createBotAdmin(dbs).listBots()).map((b) => b.botId)];
@@ -154,7 +158,7 @@ export async function startService({ config: operatorConfig, logger }: { config:
         await recordings.whenIdle();
         await cluster?.stop();
         await records.close();
-        await webhook?.stop();
+        await webhook?.dispatcher.stop();
         await dbs.close();
         await offlineAgent?.stop();
       })();

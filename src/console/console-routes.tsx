@@ -180,10 +180,8 @@ export function consoleRoutes({ adminToken, logger, live, history, recordings, b
         logger.warn("console overview query failed", { err });
         return undefined;
       });
-      const [addedLatency, firstAudio] = await Promise.all([
-        readHistogram(registry, "homebook_bridge_added_latency_ms"),
-        readHistogram(registry, "homebook_first_agent_audio_ms"),
-      ]);
+      const addedLatency = readHistogram(registry, "homebook_bridge_added_latency_ms");
+      const firstAudio = readHistogram(registry, "homebook_first_agent_audio_ms");
       return page(c, started, <OverviewPage stats={stats} addedLatency={addedLatency} firstAudio={firstAudio} />);
     });
 

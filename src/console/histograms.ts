@@ -1,5 +1,5 @@
 /** Histograms read from the process's metrics registry in-process (no HTTP scrape), as bucket counts for charts. */
-import type { Registry } from "../metrics/registry.ts";
+import { Histogram, type Registry } from "../metrics/registry.ts";
 
 export interface HistogramBucket {
   /** Upper bound (ms); Infinity for the last bucket. */
@@ -16,33 +16,16 @@ export interface HistogramView {
   sum: number;
 }
 
-interface PromValue {
-  value: number;
-  metricName?: string;
-  labels: Record<string, string | number>;
-}
-
 /** Every series of histogram `name` (none when it is not registered yet). */
-export async function readHistogram(registry: Registry, name: string): Promise<HistogramView[]> {
-  const metric = registry.prom.getSingleMetric(name);
-  if (!metric) return [];
-  const { values } = (await metric.get()) as { values: PromValue[] };
-  const series = new Map<string, HistogramView & { cumulative: { le: number; value: number }[] }>();
-  for (const v of values) {
-    const { le, ...rest } = v.labels;
-    const labels = Object.fromEntries(Object.entries(rest).map(([k, x]) => [k, String(x)]));
-    const key = JSON.stringify(labels);
-    let view = series.get(key);
-    if (!view) series.set(key, (view = { labels, buckets: [], count: 0, sum: 0, cumulative: [] }));
-    if (v.metricName === `${name}_bucket`) view.cumulative.push({ le: le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le), value: v.value });
-    else if (v.metricName === `${name}_sum`) view.sum = v.value;
-    else if (v.metricName === `${name}_count`) view.count = v.value;
-  }
-  return [...series.values()].map(({ cumulative, ...view }) => {
-    cumulative.sort((a, b) => a.le - b.le);
-    const buckets = cumulative.map((b, i) => ({ le: b.le, count: b.value - (i > 0 ? cumulative[i - 1]!.value : 0) }));
-    return { ...view, buckets };
-  });
+export function readHistogram(registry: Registry, name: string): HistogramView[] {
+  const metric = registry.find(name);
+  if (!(metric instanceof Histogram)) return [];
+  return metric.read().map(({ labels, counts, count, sum }) => ({
+    labels,
+    buckets: counts.map((n, i) => ({ le: metric.buckets[i] ?? Number.POSITIVE_INFINITY, count: n })),
+    count,
+    sum,
+  }));
 }
 
 /**

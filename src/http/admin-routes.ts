@@ -4,7 +4,8 @@ import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { LiveCall } from "../call/call-record.ts";
 import { HomebookError } from "../base/errors.ts";
-import { collectProcessMetrics, metrics, type Registry } from "../metrics/registry.ts";
+import { metrics, type Registry } from "../metrics/registry.ts";
+import { collectProcessMetrics } from "../metrics/process-metrics.ts";
 import { normalizePhoneNumber } from "../base/phone-number.ts";
 import type { CallListFilter, CallPage, StoredCall } from "../store/call-records-sql.ts";
 import type { RouteMount } from "./app.ts";
@@ -101,7 +102,7 @@ function parseFilter(c: Context): CallListFilter {
  * Phone numbers are returned whole: the caller is authenticated as the operator. They are never logged.
  */
 export function adminRoutes({ config, logger, calls, records, registry = metrics }: AdminRoutesOptions): RouteMount {
-  if (registry === metrics) collectProcessMetrics();
+  if (registry === metrics) collectProcessMetrics({ registry });
 
   const storeFailed = (c: Context, err: unknown) => {
     if (err instanceof HomebookError && err.code === "invalid_input") return c.json({ error: err.message }, 400);
@@ -140,10 +141,9 @@ export function adminRoutes({ config, logger, calls, records, registry = metrics
       return c.json({ error: "no live or recorded call with this session id" }, 404);
     });
 
-    app.get("/metrics", auth, async (c) => {
+    app.get("/metrics", auth, (c) => {
       for (const [name, help, read] of SCRAPE_GAUGES) registry.setGauge(name, help, read(calls));
-      const text = await registry.render();
-      return c.body(text, 200, { "content-type": registry.contentType });
+      return c.body(registry.render(), 200, { "content-type": registry.contentType });
     });
   };
 }

@@ -1,9 +1,7 @@
 /** Process and host readings for /health/performance: CPU, memory, disk, event-loop delay. */
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { statfsSync } from "node:fs";
-import { monitorEventLoopDelay } from "node:perf_hooks";
-
-type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
+import { eventLoop, type EventLoopMonitor, type LoopDelayWindow } from "../metrics/event-loop-monitor.ts";
 
 const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
 const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
@@ -13,10 +11,9 @@ export interface PerformanceMonitor {
   stop(): void;
 }
 
-/** Starts the event-loop delay histogram; `snapshot()` reports CPU since the previous snapshot. */
-export function startPerformanceMonitor(diskPath = "."): PerformanceMonitor {
-  let loop: IntervalHistogram | undefined = monitorEventLoopDelay({ resolution: 20 });
-  loop.enable();
+/** Opens a window on the process's event-loop monitor; `snapshot()` reports CPU and loop delay since the previous snapshot. */
+export function startPerformanceMonitor(diskPath = ".", monitor: EventLoopMonitor = eventLoop): PerformanceMonitor {
+  let loop: LoopDelayWindow | undefined = monitor.openWindow();
   let lastCpu = process.cpuUsage();
   let lastAt = performance.now();
 
@@ -37,14 +34,8 @@ export function startPerformanceMonitor(diskPath = "."): PerformanceMonitor {
       } catch (err) {
         disk = { path: diskPath, error: (err as Error).message };
       }
-      const eventLoop = loop
-        ? {
-            mean_ms: round(loop.mean / 1e6, 3) || 0,
-            p99_ms: round(loop.percentile(99) / 1e6, 3),
-            max_ms: round(loop.max / 1e6, 3),
-          }
-        : {};
-      loop?.reset();
+      const delay = loop?.read();
+      const eventLoopDelay = delay ? { mean_ms: round(delay.meanMs, 3), p99_ms: round(delay.p99Ms, 3), max_ms: round(delay.maxMs, 3) } : {};
       return {
         cpu: {
           process_percent: round(((cpu.user + cpu.system) / elapsedMicros) * 100, 1),
@@ -59,11 +50,11 @@ export function startPerformanceMonitor(diskPath = "."): PerformanceMonitor {
           system_free_mb: mb(freemem()),
         },
         disk,
-        event_loop_delay: eventLoop,
+        event_loop_delay: eventLoopDelay,
       };
     },
     stop() {
-      loop?.disable();
+      loop?.close();
       loop = undefined;
     },
   };

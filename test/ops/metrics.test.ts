@@ -1,4 +1,4 @@
-/** The metrics module on prom-client: call signatures, sync get() (reads prom-client's series), exposition text. */
+/** The metrics module: call signatures, get() agreeing with the exposition text, bound children, reset. */
 import { describe, expect, test } from "bun:test";
 import { Counter, Gauge, Histogram, Registry } from "../../src/metrics/registry.ts";
 
