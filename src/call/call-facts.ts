@@ -24,7 +24,6 @@ export class CallFacts {
   reconnects = 0;
   agentConnectedAt: number | undefined;
   firstAgentAudioAt: number | undefined;
-  errorDetail: string | undefined;
   transferTo: string | undefined;
   /** Means of the time this gateway added to the call's audio, per direction (ms). */
   uplinkLatencyMs = 0;
@@ -80,9 +79,9 @@ export class CallFacts {
   }
 
   /** The final record. */
-  record(reason: EndReason, live: LiveRecord, extra: { errorDetail?: string; recorded: boolean }): CallRecord {
+  record(reason: EndReason, live: LiveRecord, extra: { errorDetail: string | undefined; recorded: boolean }): CallRecord {
     const endedAt = this.clock.epochMs();
-    return { ...live, endedAt, durationMs: endedAt - this.startedAt, endReason: reason, errorDetail: extra.errorDetail ?? this.errorDetail, recorded: extra.recorded };
+    return { ...live, endedAt, durationMs: endedAt - this.startedAt, endReason: reason, errorDetail: extra.errorDetail, recorded: extra.recorded };
   }
 
   /** The per-call added latency as the live view shows it (two decimals). */

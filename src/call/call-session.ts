@@ -25,12 +25,13 @@ import type { ToolIntent } from "./agent-tools.ts";
 import type { Bot, BotResolver } from "./bot.ts";
 import { CallEnding, hangupReason, type EndingStep } from "./call-ending.ts";
 import { CallFacts } from "./call-facts.ts";
-import { agentReconnects, callErrors, callsEnded, hot, ignoredFrames, sendStalls } from "./call-metrics.ts";
+import { agentReconnects, callsEnded, hot, sendStalls } from "./call-metrics.ts";
 import type { CallRecordSink, EndReason, LiveCall, LiveRecord, OutboundContextLookup } from "./call-record.ts";
 import { agentOf, describeState, transition, type CallState, type EndPlan } from "./call-state.ts";
 import { conversationInitiation, reconnectInitiation, transcriptContext } from "./conversation-start.ts";
 import { MediaBridge } from "./media-bridge.ts";
 import { OwnedTimers } from "../base/owned-timers.ts";
+import { CallTrouble } from "./call-trouble.ts";
 import type { AgentSlots, Recordings, ReleaseSlot } from "./ports.ts";
 
 /**
@@ -38,7 +39,6 @@ import type { AgentSlots, Recordings, ReleaseSlot } from "./ports.ts";
  * the peer: without a bound, a peer sending ever new names would write a log line per frame and grow
  * the call's memory.
  */
-const MAX_LOGGED_IGNORED_KINDS = 20;
 
 export interface CallSessionDeps {
   config: Config;
@@ -91,7 +91,7 @@ export class CallSession implements SocketHandler, McubeListener {
   private init: InitiationFrame | undefined;
   private releaseSlot: ReleaseSlot | undefined;
   private maxDurationSeen = false;
-  private readonly ignoredKinds = new Set<string>();
+  private readonly trouble = new CallTrouble(() => this.log);
   private resolveStarted!: () => void;
   private readonly started = new Promise<void>((resolve) => (this.resolveStarted = resolve));
 
@@ -189,7 +189,7 @@ export class CallSession implements SocketHandler, McubeListener {
         this.log.info("mcube stopped the stream", { reason: event.reason });
         return this.finish(hangupReason(this.state));
       case "ignored":
-        return this.noteIgnored("mcube", event.reason);
+        return this.trouble.ignored("mcube", event.reason);
       case "stalled":
         sendStalls.inc({ leg: "mcube" });
         this.log.warn("mcube stopped reading; ending the call", { buffered_bytes: event.bufferedBytes, stall_timeout_ms: this.config.mcube.sendStallTimeoutMs });
@@ -200,7 +200,7 @@ export class CallSession implements SocketHandler, McubeListener {
 
   private onStart(frame: StartFrame, format: AudioFormat | { unsupported: string }): void {
     const state = this.state;
-    if (state.name !== "awaiting_start") return this.noteIgnored("mcube", `start_while_${state.name}`);
+    if (state.name !== "awaiting_start") return this.trouble.ignored("mcube", `start_while_${state.name}`);
     const facts = this.facts;
     facts.callId = frame.start.callId;
     facts.streamId = frame.start.streamId;
@@ -247,7 +247,7 @@ export class CallSession implements SocketHandler, McubeListener {
     const error = new HomebookError("upstream_protocol", `Mcube media format ${sent} is not served`, {
       fix: "stream audio/x-mulaw at 8000 Hz or audio/x-l16 at 8000 or 16000 Hz",
     });
-    this.noteError(error);
+    this.trouble.note(error);
     this.setup.bot(this.facts.context.did).then(
       (bot) => {
         this.facts.bot ??= bot;
@@ -299,7 +299,7 @@ export class CallSession implements SocketHandler, McubeListener {
   private onAgentFailed(error: HomebookError): void {
     const state = this.state;
     if (state.name === "closed") return this.releaseAgentSlot();
-    this.recordError(error);
+    this.trouble.agentFailed(error);
     if (state.name === "reconnecting") agentReconnects.inc({ outcome: "failed" });
     if (state.name === "connecting" || state.name === "reconnecting") this.endWith(this.fallbackPlan(error));
   }
@@ -320,7 +320,7 @@ export class CallSession implements SocketHandler, McubeListener {
         this.deps.onChange?.(this);
       },
       maxDurationReached: () => (this.maxDurationSeen = true),
-      noteIgnored: (kind) => this.noteIgnored("agent", kind),
+      noteIgnored: (kind) => this.trouble.ignored("agent", kind),
     };
     return {
       audio: (bytes, eventId, receivedAtMs) => {
@@ -382,7 +382,7 @@ export class CallSession implements SocketHandler, McubeListener {
   private agentLost(failure: HomebookError): void {
     const state = this.state;
     if (state.name !== "live") return;
-    this.recordError(failure);
+    this.trouble.agentFailed(failure);
     this.liveness.stop();
     const attempt = this.facts.reconnects + 1;
     const bot = this.facts.bot;
@@ -496,7 +496,7 @@ export class CallSession implements SocketHandler, McubeListener {
     this.mcube?.close(1000, "call ended");
     this.facts.timeline.add("end", reason);
     const recorded = this.media?.close() ?? false;
-    const record = this.facts.record(reason, this.liveRecord(), { errorDetail, recorded });
+    const record = this.facts.record(reason, this.liveRecord(), { errorDetail: errorDetail ?? this.trouble.errorDetail, recorded });
     callsEnded.inc({ end_reason: reason });
     this.log.info("call ended", { end_reason: reason, duration_ms: record.durationMs, frames_in: record.framesIn, frames_out: record.framesOut, transfer_to: record.transferTo });
     try {
@@ -550,28 +550,6 @@ export class CallSession implements SocketHandler, McubeListener {
     this.deps.onChange?.(this);
   }
 
-  /** Counts the error and keeps it for the call's record, without a log line. */
-  private noteError(error: HomebookError): void {
-    callErrors.inc({ kind: error.code });
-    this.facts.errorDetail = `${error.code}: ${error.message}`;
-  }
-
-  private recordError(error: HomebookError): void {
-    this.noteError(error);
-    const fields = { code: error.code, detail: error.message, retryable: error.retryable, fix: error.fix };
-    if (error.retryable) this.log.warn("agent connection failed", fields);
-    else this.log.error(`agent connection failed and will not be retried; fix: ${error.fix ?? "see detail"}`, fields);
-  }
-
-  /** Counts an unusable frame; logs each kind once, and at most MAX_LOGGED_IGNORED_KINDS kinds (a kind may carry a name the peer chose). */
-  private noteIgnored(leg: "mcube" | "agent", kind: string): void {
-    ignoredFrames.inc({ leg, kind: kind.split(":")[0]! });
-    const key = `${leg}:${kind}`;
-    if (this.ignoredKinds.has(key) || this.ignoredKinds.size > MAX_LOGGED_IGNORED_KINDS) return;
-    this.ignoredKinds.add(key);
-    if (this.ignoredKinds.size <= MAX_LOGGED_IGNORED_KINDS) return this.log.warn("ignoring a frame the bridge cannot use (logged once per kind)", { leg, kind });
-    this.log.warn("many kinds of unusable frames in this call; further ones are only counted (homebook_ignored_frames_total)", { leg, kinds_logged: MAX_LOGGED_IGNORED_KINDS });
-  }
 }
 
 function asHomebookError(err: unknown): HomebookError {
