@@ -18,17 +18,17 @@ const FORMATS: AgentAudioFormat[] = ["pcm_16000", "pcm_8000", "pcm_24000", "pcm_
 describe("agent audio formats", () => {
   for (const format of FORMATS) {
     test(`${format}: greeting heard in full, caller audio arrives complete in ${format}`, async () => {
-      h = await startHarness({ agent: { inputFormat: format, outputFormat: format } });
+      h = await startHarness({ testClock: true, agent: { inputFormat: format, outputFormat: format } });
       const sessionId = `fmt-${format}`;
       const call = await h.call({ sessionId, audio: toneMulaw(1000, 800) });
-      const conv = await h.agent.nextConversation();
-      await call.waitForTimeline("playedStream", 10_000);
-      await call.waitForTimeline("caller-audio-sent", 10_000);
+      const conv = await h.run(h.agent.nextConversation());
+      await h.run(call.waitForTimeline("playedStream"));
+      await h.run(call.waitForTimeline("caller-audio-sent"));
       expect(toneMs(call.heard, FIRST_MESSAGE_TONE_HZ)).toBeGreaterThanOrEqual(1500 - 40);
       expect(call.timeline.filter((e) => e.event === "invalid")).toEqual([]);
       call.hangup();
       await h.recordOf(sessionId);
-      await conv.closed;
+      await h.run(conv.closed);
       const expected = call.framesSent * 20 * bytesPerMs(format);
       expect(Math.abs(conv.userAudio.length - expected)).toBeLessThanOrEqual(bytesPerMs(format));
       const asMulaw = createDownlinkTranscoder(format).process(conv.userAudio);
