@@ -19,7 +19,7 @@ const NOTHING_LEFT = { calls: {}, agentConnectionsInUse: 0, waitingForAgent: 0 }
 
 describe("admission", () => {
   test("at MAX_CONCURRENT_CALLS the next call is closed with 1013, counted, logged and recorded", async () => {
-    h = await startHarness({ testClock: true, env: { MAX_CONCURRENT_CALLS: "1" } });
+    h = await startHarness({ env: { MAX_CONCURRENT_CALLS: "1" } });
     const before = callRefusals.get({ reason: "capacity" });
     const first = await h.call({ sessionId: "cap-1" });
     const second = await h.call({ sessionId: "cap-2" });
@@ -32,7 +32,7 @@ describe("admission", () => {
   });
 
   test("a second socket for a live session id is closed with 1008; the live call carries on", async () => {
-    h = await startHarness({ testClock: true });
+    h = await startHarness();
     const first = await h.call({ sessionId: "dup-1" });
     const dup = await h.call({ sessionId: "dup-1" });
     expect((await h.run(dup.closed)).code).toBe(1008);
@@ -44,7 +44,7 @@ describe("admission", () => {
 
   test("with MCUBE_AUTH_TOKEN set, an upgrade without the token is refused before any call starts", async () => {
     const token = "mcube-token-0123456789abcdef";
-    h = await startHarness({ testClock: true, env: { MCUBE_AUTH_TOKEN: token } });
+    h = await startHarness({ env: { MCUBE_AUTH_TOKEN: token } });
     const clock = h.clock;
     const url = `${h.gateway.url.replace(/^http/, "ws")}/ws/auth-1`;
     await expect(startMcubeCall({ url, clock })).rejects.toThrow(/401/);
@@ -68,7 +68,7 @@ describe("admission", () => {
 
 describe("bad frames never end a healthy call", () => {
   test("malformed JSON, unknown events and invalid media are ignored, counted, and logged once per kind", async () => {
-    h = await startHarness({ testClock: true });
+    h = await startHarness();
     const call = await h.call({ sessionId: "bad-1", audio: toneMulaw(1000, 600) });
     const conv = await h.run(h.agent.nextConversation());
     const before = ignoredFrames.get({ leg: "mcube", kind: "unknown_event" });
@@ -91,7 +91,7 @@ describe("bad frames never end a healthy call", () => {
   });
 
   test("a binary frame is raw caller audio", async () => {
-    h = await startHarness({ testClock: true, agent: { inputFormat: "ulaw_8000" } });
+    h = await startHarness({ agent: { inputFormat: "ulaw_8000" } });
     // The simulator sends JSON only; a raw socket sends the binary frame.
     const raw = new WebSocket(`${h.gateway.url.replace(/^http/, "ws")}/ws/bin-1`, { headers: { "X-DID": "8040001234" } } as any);
     await new Promise((resolve) => (raw.onopen = resolve));
@@ -108,7 +108,7 @@ describe("bad frames never end a healthy call", () => {
 
 describe("hang-up", () => {
   test("after a hang-up (close or stop) no timer, socket, slot or Map entry is left", async () => {
-    h = await startHarness({ testClock: true });
+    h = await startHarness();
     const a = await h.call({ sessionId: "gone-1" });
     const b = await h.call({ sessionId: "gone-2" });
     await h.run(a.waitForTimeline("playback-start"));
@@ -123,16 +123,16 @@ describe("hang-up", () => {
     for (const conv of h.agent.conversations) expect((await h.run(conv.closed)).code).toBe(1000);
     expect(h.manager.debugState()).toEqual(NOTHING_LEFT);
     expect(h.manager.activeCount).toBe(0);
-    expect(h.clock!.pending).toBe(0); // no timer of the gateway, the agent or the callers is left armed
+    expect(h.clock.pending).toBe(0); // no timer of the gateway, the agent or the callers is left armed
   });
 
   test("a hang-up while the agent is still connecting releases everything too", async () => {
-    h = await startHarness({ testClock: true, botDelayMs: 500 });
+    h = await startHarness({ botDelayMs: 500 });
     const call = await h.call({ sessionId: "gone-early" });
-    await h.clock!.advance(100);
+    await h.clock.advance(100);
     call.hangup();
     await h.recordOf("gone-early");
-    await h.clock!.advance(700); // the slow bot lookup finishes after the caller left
+    await h.clock.advance(700); // the slow bot lookup finishes after the caller left
     for (const conv of h.agent.conversations) await h.run(conv.closed);
     expect(h.agent.conversations.length).toBe(0); // the late lookup opened no conversation for a caller who left
     expect(h.manager.debugState()).toEqual(NOTHING_LEFT);

@@ -44,7 +44,6 @@ describe("AGENT_CONNECT_TIMEOUT_MS: one deadline for the whole agent setup", () 
   for (const stall of ["signed_url", "upgrade", "metadata"] as const) {
     test(`a service stalled at ${stall}: fallback transfer once the deadline passes, within ${FALLBACK_WITHIN_MS} ms of it, never retried`, async () => {
       h = await startHarness({
-        testClock: true,
         agent: { stall, apiKey: API_KEY },
         env: { ELEVENLABS_API_KEY: API_KEY, AGENT_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) },
         bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) },
@@ -52,7 +51,7 @@ describe("AGENT_CONNECT_TIMEOUT_MS: one deadline for the whole agent setup", () 
       const sessionId = `deadline-${stall}`;
       const call = await h.call({ sessionId });
       // The stalled request reaches the service before any call time passes; then the deadline runs.
-      await h.clock!.settleUntil(() => stalledAt(h!, stall), `the request stalled at ${stall}`);
+      await h.clock.settleUntil(() => stalledAt(h!, stall), `the request stalled at ${stall}`);
       const transfer = await h.run(call.waitFor("transfer"));
       expect(transfer.number).toBe(FALLBACK);
       // The deadline starts after the socket opened, so the transfer cannot come before it…
@@ -73,7 +72,7 @@ describe("AGENT_CONNECT_TIMEOUT_MS: one deadline for the whole agent setup", () 
   }
 
   test("the wait for Mcube's start does not spend the budget: start later than the deadline, the call still connects", async () => {
-    h = await startHarness({ testClock: true, env: { AGENT_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) }, bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
+    h = await startHarness({ env: { AGENT_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) }, bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
     // X-DID in the upgrade headers: the agent opens at once and then waits for start.
     const call = await h.call({ sessionId: "deadline-late-start", startDelayMs: CONNECT_TIMEOUT_MS * 2 });
     await h.run(call.waitForTimeline("playedStream")); // the greeting was heard in full
@@ -88,7 +87,6 @@ describe("AGENT_CONNECT_TIMEOUT_MS: one deadline for the whole agent setup", () 
     test(`the caller hangs up during a setup stalled at ${stall}: nothing is left, nothing fires later`, async () => {
       const connectTimeoutMs = 1500;
       h = await startHarness({
-        testClock: true,
         agent: { stall, apiKey: API_KEY },
         env: { ELEVENLABS_API_KEY: API_KEY, AGENT_CONNECT_TIMEOUT_MS: String(connectTimeoutMs) },
         bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) },
@@ -97,15 +95,15 @@ describe("AGENT_CONNECT_TIMEOUT_MS: one deadline for the whole agent setup", () 
       const call = await h.call({ sessionId });
       await h.run(call.waitForTimeline("start"));
       const agent = h.agent;
-      await h.clock!.settleUntil(() => stalledAt(h!, stall), `the request stalled at ${stall}`);
-      const hungUpAtMs = h.clock!.now();
+      await h.clock.settleUntil(() => stalledAt(h!, stall), `the request stalled at ${stall}`);
+      const hungUpAtMs = h.clock.now();
       call.hangup();
       const { record } = await h.recordOf(sessionId);
       expect(record.endReason).toBe("caller_hangup");
       await expectNothingLeft(h);
       if (stall === "metadata") expect((await h.run(agent.conversations[0]!.closed)).code).toBe(1000); // the agent socket was closed
       // Past the deadline nothing wakes up: no fallback, no second record.
-      await h.clock!.advance(hungUpAtMs + connectTimeoutMs + 300 - h.clock!.now());
+      await h.clock.advance(hungUpAtMs + connectTimeoutMs + 300 - h.clock.now());
       expect(h.records.length).toBe(1);
       expect(h.logLines.some((l) => l.includes("fallback"))).toBe(false);
       expect(call.received.some((f) => f.event === "transfer")).toBe(false);
@@ -116,7 +114,7 @@ describe("AGENT_CONNECT_TIMEOUT_MS: one deadline for the whole agent setup", () 
 
 describe("AGENT_IDLE_TIMEOUT_MS: an agent connection that dies without a close", () => {
   test("a frozen agent mid-call (no frames, no pongs, no close), with reconnects off: fallback transfer after the idle timeout", async () => {
-    h = await startHarness({ testClock: true, env: { AGENT_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS), AGENT_RECONNECTS: "0" }, bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
+    h = await startHarness({ env: { AGENT_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS), AGENT_RECONNECTS: "0" }, bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
     const sessionId = "idle-frozen";
     const call = await h.call({ sessionId });
     const conv = await h.run(h.agent.nextConversation());
@@ -139,13 +137,13 @@ describe("AGENT_IDLE_TIMEOUT_MS: an agent connection that dies without a close",
   test("a healthy agent that stays quiet (no frames at all, but answering WebSocket pings) is not transferred", async () => {
     const idleTimeoutMs = 600;
     // No greeting and no server pings for a minute: only the pongs to the gateway's pings arrive.
-    h = await startHarness({ testClock: true, agent: { firstMessage: null, pingIntervalMs: 60_000 }, env: { AGENT_IDLE_TIMEOUT_MS: String(idleTimeoutMs) } });
+    h = await startHarness({ agent: { firstMessage: null, pingIntervalMs: 60_000 }, env: { AGENT_IDLE_TIMEOUT_MS: String(idleTimeoutMs) } });
     const sessionId = "idle-quiet";
     const call = await h.call({ sessionId });
     const conv = await h.run(h.agent.nextConversation());
     await h.run(conv.init);
     await h.until(() => h!.manager.get(sessionId)?.state === "live", 5000, "the call to go live");
-    await h.clock!.advance(idleTimeoutMs * 4);
+    await h.clock.advance(idleTimeoutMs * 4);
     expect(call.received.some((f) => f.event === "transfer")).toBe(false);
     expect(h.manager.get(sessionId)?.state).toBe("live");
     // And the agent still talks to the caller.
@@ -157,13 +155,13 @@ describe("AGENT_IDLE_TIMEOUT_MS: an agent connection that dies without a close",
   });
 
   test("AGENT_IDLE_TIMEOUT_MS=0 disables the watch: a frozen agent is not transferred for it", async () => {
-    h = await startHarness({ testClock: true, env: { AGENT_IDLE_TIMEOUT_MS: "0" } });
+    h = await startHarness({ env: { AGENT_IDLE_TIMEOUT_MS: "0" } });
     const sessionId = "idle-off";
     const call = await h.call({ sessionId });
     const conv = await h.run(h.agent.nextConversation());
     await h.run(call.waitForTimeline("playedStream"));
     conv.freeze();
-    await h.clock!.advance(1500);
+    await h.clock.advance(1500);
     expect(call.received.some((f) => f.event === "transfer")).toBe(false);
     call.hangup();
     expect((await h.recordOf(sessionId)).record.endReason).toBe("caller_hangup");

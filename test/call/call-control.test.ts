@@ -22,7 +22,7 @@ async function answeredCall(harness: Harness, sessionId: string) {
 describe("end of call", () => {
   for (const how of ["system end_call", "client tool end_call", "agent close 1000"] as const) {
     test(`${how}: the goodbye is heard to its end, then terminate, then close`, async () => {
-      h = await startHarness({ testClock: true });
+      h = await startHarness();
       const sessionId = `end-${how.replaceAll(" ", "-")}`;
       const { call, conv } = await answeredCall(h, sessionId);
       await h.run(conv.speak({ durationMs: 1200, toneHz: GOODBYE_HZ }));
@@ -52,7 +52,7 @@ describe("end of call", () => {
 
 describe("transfer", () => {
   test("client tool transfer_call: result sent, the message heard, then transfer to the tool's number normalized", async () => {
-    h = await startHarness({ testClock: true, bots: { [DID]: botFor({ transferNumber: "9000000001" }) } });
+    h = await startHarness({ bots: { [DID]: botFor({ transferNumber: "9000000001" }) } });
     const { call, conv } = await answeredCall(h, "xfer-1");
     await h.run(conv.speak({ durationMs: 1000, toneHz: GOODBYE_HZ }));
     const id = await h.run(conv.clientToolCall("transfer_call", { phone_number: "+91 98765-43210", reason: "wants sales" }));
@@ -68,7 +68,7 @@ describe("transfer", () => {
   });
 
   test("system transfer_to_number: the bot's transfer number; no bot number: AGENT_PHONE_NUMBER", async () => {
-    h = await startHarness({ testClock: true, bots: { [DID]: botFor({ transferNumber: "09000000001" }) }, env: { AGENT_PHONE_NUMBER: "+919111111111" } });
+    h = await startHarness({ bots: { [DID]: botFor({ transferNumber: "09000000001" }) }, env: { AGENT_PHONE_NUMBER: "+919111111111" } });
     const first = await answeredCall(h, "xfer-2");
     first.conv.systemToolResponse("transfer_to_number");
     expect((await h.run(first.call.waitFor("transfer"))).number).toBe("9000000001");
@@ -80,7 +80,7 @@ describe("transfer", () => {
   });
 
   test("MCUBE_TRANSFER_EVENT, MCUBE_TRANSFER_NUMBER_FIELD and MCUBE_TERMINATE_EVENT change the shapes", async () => {
-    h = await startHarness({ testClock: true, env: { MCUBE_TRANSFER_EVENT: "transferCall", MCUBE_TRANSFER_NUMBER_FIELD: "phone", MCUBE_TERMINATE_EVENT: "hangup" } });
+    h = await startHarness({ env: { MCUBE_TRANSFER_EVENT: "transferCall", MCUBE_TRANSFER_NUMBER_FIELD: "phone", MCUBE_TERMINATE_EVENT: "hangup" } });
     const a = await answeredCall(h, "shape-1");
     await h.run(a.conv.clientToolCall("transfer_call", { phone_number: "9876543210" }));
     expect(await h.run(a.call.waitFor("transferCall"))).toEqual({ event: "transferCall", streamId: a.call.streamId, phone: "9876543210" });
@@ -92,7 +92,7 @@ describe("transfer", () => {
 
 describe("drain", () => {
   test("startDrain refuses new calls with 1013; transferAll transfers live callers; whenIdle resolves", async () => {
-    h = await startHarness({ testClock: true });
+    h = await startHarness();
     const { call } = await answeredCall(h, "drain-1");
     h.manager.startDrain();
     const late = await h.call({ sessionId: "drain-2" });

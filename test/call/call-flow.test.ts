@@ -32,7 +32,6 @@ describe("conversation start", () => {
   test("dynamic variables carry every standard key, bot extras and outbound variables; overrides only where the bot sets them", async () => {
     const bot = botFor({ firstMessage: "Namaste from Acme", voiceId: "voice_9", businessId: "77", dynamicVariables: { city: "Pune", company_name: "ignored" } });
     h = await startHarness({
-      testClock: true,
       bots: { [DID]: bot },
       outbound: { find: async (callId) => (callId === "call-out-1" ? { refid: "r1", customerName: "Ravi", variables: { order_id: "A-9" } } : undefined) },
     });
@@ -67,7 +66,7 @@ describe("conversation start", () => {
   });
 
   test("unknown values are empty strings and a bot without overrides sends none", async () => {
-    h = await startHarness({ testClock: true });
+    h = await startHarness();
     const call = await h.call({ sessionId: "vars-2", upgradeHeaders: {} });
     const conv = await h.run(h.agent.nextConversation());
     const init: any = await h.run(conv.init);
@@ -79,7 +78,7 @@ describe("conversation start", () => {
   });
 
   test("the DID from extra_headers (JSON string) picks the bot when the upgrade has none", async () => {
-    h = await startHarness({ testClock: true, bots: { [DID]: botFor({ agentId: "agent_sales", name: "Sales" }) } });
+    h = await startHarness({ bots: { [DID]: botFor({ agentId: "agent_sales", name: "Sales" }) } });
     const call = await h.call({ sessionId: "ctx-1", upgradeHeaders: {}, extraHeaders: JSON.stringify({ "X-DID": DID }) });
     const conv = await h.run(h.agent.nextConversation());
     expect(conv.agentId).toBe("agent_sales");
@@ -89,9 +88,9 @@ describe("conversation start", () => {
 
   test("early start: with the DID in the upgrade headers the signed URL is fetched before start; the socket opens at start with the init as its first frame; the greeting is heard in full", async () => {
     const apiKey = "xi-test-key-0123456789";
-    h = await startHarness({ testClock: true, agent: { apiKey }, env: { ELEVENLABS_API_KEY: apiKey } });
+    h = await startHarness({ agent: { apiKey }, env: { ELEVENLABS_API_KEY: apiKey } });
     const call = await h.call({ sessionId: "early-1", startDelayMs: 700 });
-    await h.clock!.settleUntil(() => h!.agent.stats.signedUrlRequests === 1, "the signed URL request");
+    await h.clock.settleUntil(() => h!.agent.stats.signedUrlRequests === 1, "the signed URL request");
     expect(call.timeline.some((e) => e.event === "start")).toBe(false); // fetched while Mcube had not sent start
     expect(h.agent.stats.connections).toBe(0); // the conversation itself waits for start: its first frame needs the call's ids
     const conv = await h.run(h.agent.nextConversation(3000));
@@ -104,7 +103,7 @@ describe("conversation start", () => {
   });
 
   test("pings are answered with a pong carrying the same event_id", async () => {
-    h = await startHarness({ testClock: true, agent: { pingIntervalMs: 100 } });
+    h = await startHarness({ agent: { pingIntervalMs: 100 } });
     const call = await h.call({ sessionId: "ping-1" });
     const conv = await h.run(h.agent.nextConversation());
     const pong = await h.run(conv.waitForMessage((m) => m.type === "pong"));
@@ -113,7 +112,7 @@ describe("conversation start", () => {
   });
 
   test("no start within START_TIMEOUT_MS: the socket closes, the record says start_timeout, nothing is left", async () => {
-    h = await startHarness({ testClock: true, env: { START_TIMEOUT_MS: "300" } });
+    h = await startHarness({ env: { START_TIMEOUT_MS: "300" } });
     const call = await h.call({ sessionId: "nostart-1", sendStart: false });
     const closed = await h.run(call.closed);
     expect(closed.code).toBe(1008);
@@ -128,11 +127,11 @@ describe("conversation start", () => {
 describe("uplink", () => {
   test("caller audio sent before the agent is ready is held and flushed in order: nothing lost", async () => {
     const botDelayMs = 800;
-    h = await startHarness({ testClock: true, botDelayMs });
+    h = await startHarness({ botDelayMs });
     const call = await h.call({ sessionId: "up-1", audio: toneMulaw(CALLER_TONE_HZ, 1200) });
     const conv = await h.run(h.agent.nextConversation());
     await h.run(call.waitForTimeline("caller-audio-sent"));
-    await h.clock!.advance(200);
+    await h.clock.advance(200);
     const { record } = await hangUpAndSettle(h, call, "up-1");
     expect(record.agentConnectedAt! - record.startedAt).toBeGreaterThanOrEqual(botDelayMs); // the agent really was late
     const expectedBytes = call.framesSent * 20 * bytesPerMs("pcm_16000");
@@ -144,7 +143,7 @@ describe("uplink", () => {
   });
 
   test("when the agent is later than the 5 s buffer, the caller's first words are the ones kept", async () => {
-    h = await startHarness({ testClock: true, botDelayMs: 6500 });
+    h = await startHarness({ botDelayMs: 6500 });
     const firstWordsHz = 440;
     const laterHz = 880;
     const audio = concatBytes([toneMulaw(firstWordsHz, 1000), toneMulaw(laterHz, 6000)]);
@@ -158,7 +157,7 @@ describe("uplink", () => {
   });
 
   test("DTMF reaches the agent as user_message from DTMF_MESSAGE_TEMPLATE, and the digit stays out of info logs", async () => {
-    h = await startHarness({ testClock: true, env: { DTMF_MESSAGE_TEMPLATE: "Caller key: {digit}" } });
+    h = await startHarness({ env: { DTMF_MESSAGE_TEMPLATE: "Caller key: {digit}" } });
     const call = await h.call({ sessionId: "dtmf-1", dtmf: [{ digit: "7", atMs: 300 }] });
     const conv = await h.run(h.agent.nextConversation());
     const message = await h.run(conv.waitForMessage((m) => m.type === "user_message"));
@@ -170,7 +169,7 @@ describe("uplink", () => {
 
 describe("downlink", () => {
   test("playAudio is μ-law 8 kHz in PLAY_CHUNK_MS pieces, with a checkpoint at the end of each turn that Mcube acknowledges", async () => {
-    h = await startHarness({ testClock: true, env: { PLAY_CHUNK_MS: "80" } });
+    h = await startHarness({ env: { PLAY_CHUNK_MS: "80" } });
     const call = await h.call({ sessionId: "down-1" });
     const conv = await h.run(h.agent.nextConversation());
     await h.run(call.waitForTimeline("playedStream"));

@@ -24,7 +24,7 @@ describe("agent fails mid-call", () => {
     ["close 1002", (c: any) => c.close(1002)],
   ] as const) {
     test(`${what}, with reconnects off: transfer to the bot's fallback number after the queued audio`, async () => {
-      h = await startHarness({ testClock: true, env: { AGENT_RECONNECTS: "0" }, bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
+      h = await startHarness({ env: { AGENT_RECONNECTS: "0" }, bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
       const sessionId = `fb-${what.replaceAll(" ", "-")}`;
       const call = await h.call({ sessionId });
       const conv = await h.run(h.agent.nextConversation());
@@ -45,14 +45,14 @@ describe("agent fails mid-call", () => {
 
 describe("agent never comes", () => {
   test("unreachable agent service: transfer to AGENT_PHONE_NUMBER", async () => {
-    h = await startHarness({ testClock: true, baseUrl: "http://127.0.0.1:9", env: { AGENT_PHONE_NUMBER: "9444444444" } });
+    h = await startHarness({ baseUrl: "http://127.0.0.1:9", env: { AGENT_PHONE_NUMBER: "9444444444" } });
     const call = await h.call({ sessionId: "fb-down" });
     expect((await h.run(call.waitFor("transfer"))).number).toBe("9444444444");
     expect((await h.recordOf("fb-down")).record.endReason).toBe("fallback_transfer");
   });
 
   test("a request the service cancels (close 3000 after the handshake) is tried once more, then the fallback transfer", async () => {
-    h = await startHarness({ testClock: true, agent: { knownAgents: ["agent_other"] }, bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
+    h = await startHarness({ agent: { knownAgents: ["agent_other"] }, bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
     const call = await h.call({ sessionId: "fb-unknown" });
     expect((await h.run(call.waitFor("transfer"))).number).toBe(FALLBACK);
     expect(h.agent.stats.connections).toBe(2);
@@ -62,7 +62,7 @@ describe("agent never comes", () => {
   });
 
   test("override not enabled in the agent is fatal: never retried, the fix names the Security tab", async () => {
-    h = await startHarness({ testClock: true, agent: { allowedOverrides: [] }, bots: { [DID]: botFor({ firstMessage: "Hi", fallbackNumber: FALLBACK }) } });
+    h = await startHarness({ agent: { allowedOverrides: [] }, bots: { [DID]: botFor({ firstMessage: "Hi", fallbackNumber: FALLBACK }) } });
     const call = await h.call({ sessionId: "fb-override" });
     expect((await h.run(call.waitFor("transfer"))).number).toBe(FALLBACK);
     expect(h.agent.stats.connections).toBe(1);
@@ -72,14 +72,14 @@ describe("agent never comes", () => {
   });
 
   test("missing dynamic variable is fatal; the bot's extra variable satisfies the agent", async () => {
-    h = await startHarness({ testClock: true, agent: { requiredDynamicVariables: ["project"] } });
+    h = await startHarness({ agent: { requiredDynamicVariables: ["project"] } });
     const failing = await h.call({ sessionId: "fb-var" });
     await h.run(failing.waitFor("transfer"));
     expect(logsWith(h, "will not be retried")[0].code).toBe("upstream_dynamic_variable");
     expect(h.agent.stats.connections).toBe(1);
     await h.stop();
 
-    h = await startHarness({ testClock: true, agent: { requiredDynamicVariables: ["project"] }, bots: { [DID]: botFor({ dynamicVariables: { project: "Skyline" } }) } });
+    h = await startHarness({ agent: { requiredDynamicVariables: ["project"] }, bots: { [DID]: botFor({ dynamicVariables: { project: "Skyline" } }) } });
     const ok = await h.call({ sessionId: "fb-var-ok" });
     await h.run(ok.waitForTimeline("playedStream"));
     expect(ok.received.some((f) => f.event === "transfer")).toBe(false);
@@ -87,7 +87,7 @@ describe("agent never comes", () => {
   });
 
   test("a wrong API key (401 from get-signed-url) is fatal and names ELEVENLABS_API_KEY", async () => {
-    h = await startHarness({ testClock: true, agent: { apiKey: API_KEY }, env: { ELEVENLABS_API_KEY: "wrong-key-0123456789" } });
+    h = await startHarness({ agent: { apiKey: API_KEY }, env: { ELEVENLABS_API_KEY: "wrong-key-0123456789" } });
     // No DID at the upgrade, so no signed URL is fetched ahead of start: the one request counted is the call's own.
     const call = await h.call({ sessionId: "fb-key", upgradeHeaders: {} });
     await h.run(call.waitFor("transfer"));
@@ -102,7 +102,7 @@ describe("agent never comes", () => {
 
 describe("signed URLs", () => {
   test("one signed URL serves many calls; a refused reused URL is dropped and a fresh one fetched, once", async () => {
-    h = await startHarness({ testClock: true, agent: { apiKey: API_KEY }, env: { ELEVENLABS_API_KEY: API_KEY } });
+    h = await startHarness({ agent: { apiKey: API_KEY }, env: { ELEVENLABS_API_KEY: API_KEY } });
     for (const sessionId of ["su-1", "su-2"]) {
       const call = await h.call({ sessionId });
       await h.run(call.waitForTimeline("playedStream"));
@@ -124,7 +124,7 @@ describe("signed URLs", () => {
 describe("agent connection limit", () => {
   test("at ELEVENLABS_MAX_CONNECTIONS a caller waits; past ELEVENLABS_QUEUE_TIMEOUT_MS it goes to the fallback", async () => {
     const queueTimeoutMs = 300;
-    h = await startHarness({ testClock: true, env: { ELEVENLABS_MAX_CONNECTIONS: "1", ELEVENLABS_QUEUE_TIMEOUT_MS: String(queueTimeoutMs), AGENT_PHONE_NUMBER: "9555555555" } });
+    h = await startHarness({ env: { ELEVENLABS_MAX_CONNECTIONS: "1", ELEVENLABS_QUEUE_TIMEOUT_MS: String(queueTimeoutMs), AGENT_PHONE_NUMBER: "9555555555" } });
     const first = await h.call({ sessionId: "lim-1" });
     await h.run(first.waitForTimeline("playback-start"));
     expect(h.manager.stats().agentConnectionsInUse).toBe(1);
@@ -138,12 +138,12 @@ describe("agent connection limit", () => {
   });
 
   test("a waiting caller gets the slot (FIFO) as soon as a call ends", async () => {
-    h = await startHarness({ testClock: true, env: { ELEVENLABS_MAX_CONNECTIONS: "1", ELEVENLABS_QUEUE_TIMEOUT_MS: "20000" } });
+    h = await startHarness({ env: { ELEVENLABS_MAX_CONNECTIONS: "1", ELEVENLABS_QUEUE_TIMEOUT_MS: "20000" } });
     const first = await h.call({ sessionId: "fifo-1" });
     await h.run(first.waitForTimeline("playback-start"));
     const second = await h.call({ sessionId: "fifo-2" });
     const third = await h.call({ sessionId: "fifo-3" });
-    await h.clock!.advance(200);
+    await h.clock.advance(200);
     expect(h.manager.stats()).toEqual({ agentConnectionsInUse: 1, waitingForAgent: 2 });
     first.hangup();
     await h.run(second.waitForTimeline("playback-start"));

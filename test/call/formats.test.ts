@@ -18,7 +18,7 @@ const FORMATS: AgentAudioFormat[] = ["pcm_16000", "pcm_8000", "pcm_24000", "pcm_
 describe("agent audio formats", () => {
   for (const format of FORMATS) {
     test(`${format}: greeting heard in full, caller audio arrives complete in ${format}`, async () => {
-      h = await startHarness({ testClock: true, agent: { inputFormat: format, outputFormat: format } });
+      h = await startHarness({ agent: { inputFormat: format, outputFormat: format } });
       const sessionId = `fmt-${format}`;
       const call = await h.call({ sessionId, audio: toneMulaw(1000, 800) });
       const conv = await h.run(h.agent.nextConversation());
@@ -41,7 +41,7 @@ describe("a 16 kHz L16 call with an agent at a higher rate", () => {
   const WIDE_HZ = 6000; // above the telephone band: lost if the audio went through 8 kHz
   for (const format of ["pcm_22050", "pcm_24000", "pcm_44100", "pcm_48000"] as AgentAudioFormat[]) {
     test(`${format}: a ${WIDE_HZ} Hz tone crosses both ways at its level`, async () => {
-      h = await startHarness({ testClock: true, agent: { inputFormat: format, outputFormat: format, firstMessage: null } });
+      h = await startHarness({ agent: { inputFormat: format, outputFormat: format, firstMessage: null } });
       const sessionId = `fmt-l16-${format}`;
       const said = tonePcm16(WIDE_HZ, 1500, 16_000);
       const call = await h.call({ sessionId, mediaFormat: { encoding: "audio/x-l16", sampleRate: 16_000 }, audio: { pcm: said, sampleRate: 16_000 } });

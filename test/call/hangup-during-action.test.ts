@@ -10,7 +10,7 @@ afterEach(async () => {
 
 describe("hang-up while a transfer waits for the message to play", () => {
   test("the record says caller_hangup with no transfer number, and no transfer was sent", async () => {
-    h = await startHarness({ testClock: true, agent: { firstMessage: null }, bots: { [DID]: botFor({ transferNumber: "9000000001" }) } });
+    h = await startHarness({ agent: { firstMessage: null }, bots: { [DID]: botFor({ transferNumber: "9000000001" }) } });
     const call = await h.call({ sessionId: "xfer-gone-1" });
     const conv = await h.run(h.agent.nextConversation());
     await h.run(conv.init);

@@ -11,7 +11,7 @@ afterEach(async () => {
 
 describe("numbers where strings are expected", () => {
   test("with a numeric streamId, caller audio reaches the agent, checkpoints are acknowledged and stop ends the call", async () => {
-    h = await startHarness({ testClock: true, agent: { inputFormat: "ulaw_8000" } });
+    h = await startHarness({ agent: { inputFormat: "ulaw_8000" } });
     const received: any[] = [];
     const raw = new WebSocket(`${h.gateway.url.replace(/^http/, "ws")}/ws/num-stream-1`, { headers: { "X-DID": "8040001234" } } as any);
     raw.onmessage = (event) => received.push(JSON.parse(String(event.data)));
