@@ -6,9 +6,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { pingIntervalMs } from "../../src/call/agent-liveness.ts";
 import { FIRST_MESSAGE_TONE_HZ } from "../../src/sim/fake-agent-server.ts";
-import type { McubeCall } from "../../src/sim/mcube-call.ts";
 import { toneMs } from "../../src/sim/tones.ts";
-import { botFor, DID, startHarness, type Harness } from "./harness.ts";
+import { botFor, DID, expectNothingLeft, startHarness, timelineAtMs, type Harness } from "./harness.ts";
 
 const FALLBACK = "9333333333";
 const API_KEY = "xi-test-key-0123456789";
@@ -23,21 +22,9 @@ afterEach(async () => {
   h = undefined;
 });
 
-function atMs(call: McubeCall, event: string): number {
-  const entry = call.timeline.find((e) => e.event === event);
-  if (!entry) throw new Error(`no ${event} in the call's timeline`);
-  return entry.atMs;
-}
-
 /** The set-up request has reached the stalled stage of the service. */
 function stalledAt(harness: Harness, stall: "signed_url" | "upgrade" | "metadata"): boolean {
   return stall === "metadata" ? harness.agent.conversations.length === 1 : harness.agent.stats.stalledRequests === 1;
-}
-
-/** After the call ended: no session, no timer, no agent slot is left. */
-async function expectNothingLeft(harness: Harness): Promise<void> {
-  await harness.until(() => harness.manager.activeCount === 0, 5000, "the call to leave the Map");
-  expect(harness.manager.debugState()).toEqual({ calls: {}, agentConnectionsInUse: 0, waitingForAgent: 0 });
 }
 
 describe("AGENT_CONNECT_TIMEOUT_MS: one deadline for the whole agent setup", () => {
@@ -55,9 +42,9 @@ describe("AGENT_CONNECT_TIMEOUT_MS: one deadline for the whole agent setup", () 
       const transfer = await h.run(call.waitFor("transfer"));
       expect(transfer.number).toBe(FALLBACK);
       // The deadline starts after the socket opened, so the transfer cannot come before it…
-      expect(atMs(call, "transfer") - atMs(call, "connected")).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS);
+      expect(timelineAtMs(call, "transfer") - timelineAtMs(call, "connected")).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS);
       // …and comes within the deadline + 2 s of start (each stage alone used to wait 5 s).
-      expect(atMs(call, "transfer") - atMs(call, "start")).toBeLessThanOrEqual(CONNECT_TIMEOUT_MS + FALLBACK_WITHIN_MS);
+      expect(timelineAtMs(call, "transfer") - timelineAtMs(call, "start")).toBeLessThanOrEqual(CONNECT_TIMEOUT_MS + FALLBACK_WITHIN_MS);
       expect(call.received.some((f) => f.event === "playAudio")).toBe(false);
       const { record } = await h.recordOf(sessionId);
       expect(record.endReason).toBe("fallback_transfer");
@@ -76,7 +63,7 @@ describe("AGENT_CONNECT_TIMEOUT_MS: one deadline for the whole agent setup", () 
     // X-DID in the upgrade headers: the agent opens at once and then waits for start.
     const call = await h.call({ sessionId: "deadline-late-start", startDelayMs: CONNECT_TIMEOUT_MS * 2 });
     await h.run(call.waitForTimeline("playedStream")); // the greeting was heard in full
-    expect(atMs(call, "start")).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS * 2); // start really came after the deadline would have passed
+    expect(timelineAtMs(call, "start")).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS * 2); // start really came after the deadline would have passed
     expect(toneMs(call.heard, FIRST_MESSAGE_TONE_HZ)).toBeGreaterThanOrEqual(1500 - 40);
     expect(call.received.some((f) => f.event === "transfer")).toBe(false);
     call.hangup();
@@ -123,7 +110,7 @@ describe("AGENT_IDLE_TIMEOUT_MS: an agent connection that dies without a close",
     conv.freeze();
     const transfer = await h.run(call.waitFor("transfer"));
     expect(transfer).toEqual({ event: "transfer", streamId: call.streamId, number: FALLBACK });
-    const waitedMs = atMs(call, "transfer") - frozenAtMs;
+    const waitedMs = timelineAtMs(call, "transfer") - frozenAtMs;
     // Silence is counted from the last pong before the freeze, at most one ping interval earlier.
     expect(waitedMs).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - pingIntervalMs(IDLE_TIMEOUT_MS));
     expect(waitedMs).toBeLessThanOrEqual(IDLE_TIMEOUT_MS + FALLBACK_WITHIN_MS);

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { FIRST_MESSAGE_TONE_HZ } from "../../src/sim/fake-agent-server.ts";
 import { toneMs } from "../../src/sim/tones.ts";
-import { botFor, DID, heardAt, startHarness, type Harness } from "./harness.ts";
+import { botFor, DID, heardAt, startHarness, timelineAtMs, type Harness } from "./harness.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -131,7 +131,7 @@ describe("agent connection limit", () => {
     const second = await h.call({ sessionId: "lim-2" });
     expect((await h.run(second.waitFor("transfer"))).number).toBe("9555555555");
     // It waited its whole queue time for the slot, no less.
-    const waitedMs = second.timeline.find((e) => e.event === "transfer")!.atMs - second.timeline.find((e) => e.event === "start")!.atMs;
+    const waitedMs = timelineAtMs(second, "transfer") - timelineAtMs(second, "start");
     expect(waitedMs).toBeGreaterThanOrEqual(queueTimeoutMs);
     expect(h.manager.stats()).toEqual({ agentConnectionsInUse: 1, waitingForAgent: 0 });
     first.hangup();
