@@ -4,6 +4,7 @@ import type { Logger } from "./log/logger.ts";
 import type { GatewayStatus } from "./http/app.ts";
 import type { CallRecord, CallRecordSink, LiveCall } from "./call/call-record.ts";
 import { withTimeout } from "./base/with-timeout.ts";
+import { systemClock, type Clock, type Timer } from "./base/clock.ts";
 
 /** What the drain needs from the call manager. */
 export interface DrainableCalls {
@@ -42,6 +43,8 @@ export interface ShutdownOptions {
   progressEveryMs?: number;
   /** Exits the process at once (second signal). Default: process.exit. */
   exit?: (code: number) => void;
+  /** The drain's timers and the end time of calls cut off by a fast exit; the calls' own clock. Default the system's. */
+  clock?: Clock;
 }
 
 export interface Shutdown {
@@ -54,8 +57,8 @@ export interface Shutdown {
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 /** Resolves after `ms` or when `promise` settles, whichever is first; true when the promise won. */
-function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return withTimeout(promise.then(() => true), ms, false);
+function within(promise: Promise<unknown>, ms: number, clock: Clock): Promise<boolean> {
+  return withTimeout(promise.then(() => true), ms, false, clock);
 }
 
 /**
@@ -63,7 +66,7 @@ function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
  * end or DRAIN_TIMEOUT_MS passes; then every remaining caller is transferred to AGENT_PHONE_NUMBER.
  * Records are flushed and the listener stopped. Resolves when it is safe to exit 0.
  */
-export async function drainGateway({ config, logger, gateway, transferGraceMs = 10_000, progressEveryMs = 30_000 }: ShutdownOptions): Promise<void> {
+export async function drainGateway({ config, logger, gateway, transferGraceMs = 10_000, progressEveryMs = 30_000, clock = systemClock }: ShutdownOptions): Promise<void> {
   const { calls, records } = gateway;
   gateway.status.draining = true;
   calls?.startDrain();
@@ -73,22 +76,26 @@ export async function drainGateway({ config, logger, gateway, transferGraceMs = 
     drain_timeout_ms: config.calls.drainTimeoutMs,
   });
   if (calls && calls.activeCount > 0) {
-    const progress = setInterval(() => logger.info("draining", { active_calls: calls.activeCount }), progressEveryMs);
-    progress.unref?.();
+    let progress: Timer | undefined;
+    const logProgress = () => {
+      logger.info("draining", { active_calls: calls.activeCount });
+      progress = clock.setTimer(logProgress, progressEveryMs);
+    };
+    progress = clock.setTimer(logProgress, progressEveryMs);
     try {
-      const idle = await within(calls.whenIdle(), config.calls.drainTimeoutMs);
+      const idle = await within(calls.whenIdle(), config.calls.drainTimeoutMs, clock);
       if (!idle) {
         logger.warn("drain timeout: transferring the remaining callers", {
           active_calls: calls.activeCount,
           agent_phone_number: config.agentPhoneNumber,
         });
         calls.transferAll(config.agentPhoneNumber, "drain");
-        if (!(await within(calls.whenIdle(), transferGraceMs))) {
+        if (!(await within(calls.whenIdle(), transferGraceMs, clock))) {
           logger.warn("calls still open after their transfer: closing them", { active_calls: calls.activeCount });
         }
       }
     } finally {
-      clearInterval(progress);
+      clock.clearTimer(progress);
     }
   }
   await records?.flush();
@@ -97,9 +104,9 @@ export async function drainGateway({ config, logger, gateway, transferGraceMs = 
 }
 
 /** Calls still live at a fast exit end with the process: each gets a "drain" record with what it had so far. */
-function recordAbandonedCalls({ calls, records }: DrainableGateway): number {
+function recordAbandonedCalls({ calls, records }: DrainableGateway, clock: Clock): number {
   if (!calls || !records) return 0;
-  const endedAt = Date.now();
+  const endedAt = clock.epochMs();
   const live = calls.live();
   for (const { state: _state, transcript, ...fields } of live) {
     const record: CallRecord = {
@@ -119,7 +126,7 @@ function recordAbandonedCalls({ calls, records }: DrainableGateway): number {
  * writes unsaved call records to the outbox and exits at once with 128 + the signal number.
  */
 export function createShutdown(options: ShutdownOptions): Shutdown {
-  const { logger, gateway, exit = (code: number) => process.exit(code) } = options;
+  const { logger, gateway, exit = (code: number) => process.exit(code), clock = systemClock } = options;
   let draining = false;
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((resolve) => {
@@ -141,7 +148,7 @@ export function createShutdown(options: ShutdownOptions): Shutdown {
         );
         return;
       }
-      const abandoned = recordAbandonedCalls(gateway);
+      const abandoned = recordAbandonedCalls(gateway, clock);
       const saved = gateway.records?.flushToOutbox() ?? 0;
       logger.warn("second signal: exiting now", { signal, records_to_outbox: saved, calls_cut_off: abandoned });
       exit(128 + (SIGNAL_NUMBERS[signal] ?? 0));

@@ -7,7 +7,7 @@ import { FIRST_MESSAGE_TONE_HZ } from "../../src/sim/fake-agent-server.ts";
 import { startMcubeCall } from "../../src/sim/mcube-call.ts";
 import { toneMs, toneMulaw } from "../../src/sim/tones.ts";
 import { testConfig } from "../helpers/env.ts";
-import { eventually, startHarness, type Harness } from "./harness.ts";
+import { startHarness, type Harness } from "./harness.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -23,7 +23,7 @@ describe("admission", () => {
     const before = callRefusals.get({ reason: "capacity" });
     const first = await h.call({ sessionId: "cap-1" });
     const second = await h.call({ sessionId: "cap-2" });
-    expect((await second.closed).code).toBe(1013);
+    expect((await h.run(second.closed)).code).toBe(1013);
     expect(callRefusals.get({ reason: "capacity" })).toBe(before + 1);
     expect(h.logLines.some((l) => l.includes('"call refused"') && l.includes('"capacity"'))).toBe(true);
     expect((await h.recordOf("cap-2")).record.endReason).toBe("capacity_rejected");
@@ -35,8 +35,8 @@ describe("admission", () => {
     h = await startHarness();
     const first = await h.call({ sessionId: "dup-1" });
     const dup = await h.call({ sessionId: "dup-1" });
-    expect((await dup.closed).code).toBe(1008);
-    await first.waitForTimeline("playedStream", 10_000);
+    expect((await h.run(dup.closed)).code).toBe(1008);
+    await h.run(first.waitForTimeline("playedStream"));
     expect(toneMs(first.heard, FIRST_MESSAGE_TONE_HZ)).toBeGreaterThanOrEqual(1500 - 40);
     first.hangup();
     expect((await h.recordOf("dup-1")).record.endReason).toBe("caller_hangup");
@@ -45,11 +45,12 @@ describe("admission", () => {
   test("with MCUBE_AUTH_TOKEN set, an upgrade without the token is refused before any call starts", async () => {
     const token = "mcube-token-0123456789abcdef";
     h = await startHarness({ env: { MCUBE_AUTH_TOKEN: token } });
+    const clock = h.clock;
     const url = `${h.gateway.url.replace(/^http/, "ws")}/ws/auth-1`;
-    await expect(startMcubeCall({ url })).rejects.toThrow(/401/);
+    await expect(startMcubeCall({ url, clock })).rejects.toThrow(/401/);
     expect(h.agent.conversations.length).toBe(0);
-    const ok = await startMcubeCall({ url: `${url}?token=${token}`, upgradeHeaders: { "X-DID": "8040001234" } });
-    await ok.waitForTimeline("playback-start", 10_000);
+    const ok = await startMcubeCall({ url: `${url}?token=${token}`, upgradeHeaders: { "X-DID": "8040001234" }, clock });
+    await h.run(ok.waitForTimeline("playback-start"));
     ok.hangup();
   });
 
@@ -69,7 +70,7 @@ describe("bad frames never end a healthy call", () => {
   test("malformed JSON, unknown events and invalid media are ignored, counted, and logged once per kind", async () => {
     h = await startHarness();
     const call = await h.call({ sessionId: "bad-1", audio: toneMulaw(1000, 600) });
-    const conv = await h.agent.nextConversation();
+    const conv = await h.run(h.agent.nextConversation());
     const before = ignoredFrames.get({ leg: "mcube", kind: "unknown_event" });
     for (let i = 0; i < 3; i++) {
       call.sendRaw("{not json");
@@ -77,13 +78,13 @@ describe("bad frames never end a healthy call", () => {
       call.sendRaw(JSON.stringify({ event: "media", media: { payload: 42 } }));
       call.sendRaw(JSON.stringify([1, 2]));
     }
-    await call.waitForTimeline("playedStream", 10_000);
+    await h.run(call.waitForTimeline("playedStream"));
     expect(toneMs(call.heard, FIRST_MESSAGE_TONE_HZ)).toBeGreaterThanOrEqual(1500 - 40);
     expect(ignoredFrames.get({ leg: "mcube", kind: "unknown_event" })).toBe(before + 3);
     const warnings = h.logLines.filter((l) => l.includes("ignoring a frame"));
     expect(warnings.length).toBe(4); // one per kind: malformed_json, unknown_event:mystery, invalid_media, not_an_object
-    await conv.speak({ durationMs: 500, toneHz: 660 });
-    await call.waitForTimeline("playedStream", 10_000);
+    await h.run(conv.speak({ durationMs: 500, toneHz: 660 }));
+    await h.run(call.waitForTimeline("playedStream"));
     expect(toneMs(call.heard, 660)).toBeGreaterThanOrEqual(500 - 40);
     call.hangup();
     expect((await h.recordOf("bad-1")).record.endReason).toBe("caller_hangup");
@@ -95,11 +96,11 @@ describe("bad frames never end a healthy call", () => {
     const raw = new WebSocket(`${h.gateway.url.replace(/^http/, "ws")}/ws/bin-1`, { headers: { "X-DID": "8040001234" } } as any);
     await new Promise((resolve) => (raw.onopen = resolve));
     raw.send(JSON.stringify({ event: "start", start: { callId: "c1", streamId: "s1" } }));
-    const conv = await h.agent.nextConversation();
-    await conv.init;
+    const conv = await h.run(h.agent.nextConversation());
+    await h.run(conv.init);
     const marker = new Uint8Array(160).fill(0x11);
     raw.send(marker);
-    await eventually(() => conv.userAudio.includes(0x11), 5000, "binary audio at the agent");
+    await h.until(() => conv.userAudio.includes(0x11), 5000, "binary audio at the agent");
     raw.close();
     expect((await h.recordOf("bin-1")).record.framesIn).toBe(1);
   });
@@ -110,8 +111,8 @@ describe("hang-up", () => {
     h = await startHarness();
     const a = await h.call({ sessionId: "gone-1" });
     const b = await h.call({ sessionId: "gone-2" });
-    await a.waitForTimeline("playback-start", 10_000);
-    await b.waitForTimeline("playback-start", 10_000);
+    await h.run(a.waitForTimeline("playback-start"));
+    await h.run(b.waitForTimeline("playback-start"));
     const live = h.manager.debugState().calls["gone-1"]!;
     expect(live.timers).toBeGreaterThan(0); // the turn timer of the greeting being played
     expect(live).toMatchObject({ agentOpen: true, holdsAgentSlot: true, mcubeOpen: true });
@@ -119,19 +120,21 @@ describe("hang-up", () => {
     b.hangup(false);
     await h.recordOf("gone-1");
     await h.recordOf("gone-2");
-    for (const conv of h.agent.conversations) expect((await conv.closed).code).toBe(1000);
+    for (const conv of h.agent.conversations) expect((await h.run(conv.closed)).code).toBe(1000);
     expect(h.manager.debugState()).toEqual(NOTHING_LEFT);
     expect(h.manager.activeCount).toBe(0);
+    expect(h.clock.pending).toBe(0); // no timer of the gateway, the agent or the callers is left armed
   });
 
   test("a hang-up while the agent is still connecting releases everything too", async () => {
     h = await startHarness({ botDelayMs: 500 });
     const call = await h.call({ sessionId: "gone-early" });
-    await Bun.sleep(100);
+    await h.clock.advance(100);
     call.hangup();
     await h.recordOf("gone-early");
-    await Bun.sleep(700); // the slow bot lookup finishes after the caller left
-    for (const conv of h.agent.conversations) await conv.closed;
+    await h.clock.advance(700); // the slow bot lookup finishes after the caller left
+    for (const conv of h.agent.conversations) await h.run(conv.closed);
+    expect(h.agent.conversations.length).toBe(0); // the late lookup opened no conversation for a caller who left
     expect(h.manager.debugState()).toEqual(NOTHING_LEFT);
   });
 });

@@ -37,7 +37,7 @@ function watchSockets(harness: Harness, sessionId: string, leg: "mcube" | "agent
     const dropped = leg === "mcube" ? state.mcubeDroppedBytes : state.agentDroppedBytes;
     seen.maxBufferedBytes = Math.max(seen.maxBufferedBytes, buffered);
     seen.droppedBytes = Math.max(seen.droppedBytes, dropped);
-    if (dropped > 0) seen.firstDropAtMs ??= harness.clock!.now();
+    if (dropped > 0) seen.firstDropAtMs ??= harness.clock.now();
   };
   return { seen, sample };
 }
@@ -45,7 +45,6 @@ function watchSockets(harness: Harness, sessionId: string, leg: "mcube" | "agent
 describe("Mcube stops reading", () => {
   test("while the agent keeps talking: the backlog stays at MAX_SEND_BUFFER_BYTES, the rest is dropped and counted; after SEND_STALL_TIMEOUT_MS the call ends, recorded send_stall, and its connection is dropped", async () => {
     h = await startHarness({
-      testClock: true,
       // The service streams far ahead of real time, so the loopback TCP buffers fill in little call time.
       agent: { firstMessage: null, realtimeFactor: 100 },
       env: { MAX_SEND_BUFFER_BYTES: String(MAX_BUFFER_BYTES), SEND_STALL_TIMEOUT_MS: String(STALL_TIMEOUT_MS) },
@@ -73,7 +72,7 @@ describe("Mcube stops reading", () => {
     const { record } = await h.recordOf(sessionId);
     expect(record.endReason).toBe("send_stall");
     // Ended SEND_STALL_TIMEOUT_MS after the first drop, which was seen at most one step of call time late.
-    const endedAfterMs = record.endedAt - h.clock!.epochZeroMs - droppingFromMs;
+    const endedAfterMs = record.endedAt - h.clock.epochZeroMs - droppingFromMs;
     expect(endedAfterMs).toBeGreaterThan(STALL_TIMEOUT_MS - STEP_MS);
     expect(endedAfterMs).toBeLessThanOrEqual(STALL_TIMEOUT_MS);
     // Meanwhile the agent kept talking: its audio was dropped, never queued past the bound.
@@ -92,7 +91,6 @@ describe("the agent stops reading", () => {
   for (const reconnects of [2, 0]) {
     test(`while the caller keeps talking: caller audio dropped and counted, then the agent is treated as lost (${reconnects ? "a new conversation" : "reconnects off: the fallback transfer"})`, async () => {
       h = await startHarness({
-        testClock: true,
         // 48 kHz input: the caller's audio fills the loopback buffers to the agent in little call time.
         agent: { firstMessage: null, inputFormat: "pcm_48000" },
         env: {
@@ -120,7 +118,7 @@ describe("the agent stops reading", () => {
       expect(toAgent()[0]!.sendQueueBytes).toBeGreaterThan(0);
       const gaveUp = () => h!.manager.get(sessionId)?.reconnects === 1 || h!.manager.get(sessionId)?.state !== "live";
       await h.until(() => (sample(), gaveUp()), STALL_TIMEOUT_MS + 500, "the agent to be given up");
-      const gaveUpAfterMs = h.clock!.now() - droppingFromMs;
+      const gaveUpAfterMs = h.clock.now() - droppingFromMs;
 
       expect(seen.maxBufferedBytes).toBeLessThanOrEqual(MAX_BUFFER_BYTES + ONE_FRAME_SLACK_BYTES);
       expect(seen.droppedBytes).toBeGreaterThan(0);

@@ -12,8 +12,8 @@ afterEach(async () => {
 
 describe("barge-in", () => {
   test("clearAudio follows the interruption before any call time passes; stale audio never reaches the caller; the next turn is heard in full", async () => {
-    h = await startHarness({ testClock: true, agent: { firstMessage: null } });
-    const clock = h.clock!;
+    h = await startHarness({ agent: { firstMessage: null } });
+    const clock = h.clock;
     const call = await h.call({ sessionId: "barge-1" });
     const conv = await h.run(h.agent.nextConversation());
     await h.run(conv.init);
@@ -41,7 +41,7 @@ describe("barge-in", () => {
   });
 
   test("the transcript keeps user and agent turns with offsets; a correction replaces the interrupted text", async () => {
-    h = await startHarness({ testClock: true, agent: { firstMessage: null } });
+    h = await startHarness({ agent: { firstMessage: null } });
     const call = await h.call({ sessionId: "barge-2" });
     const conv = await h.run(h.agent.nextConversation());
     await h.run(conv.init);

@@ -5,7 +5,7 @@ import { bytesPerMs, type AgentAudioFormat } from "../../src/audio/agent-format.
 import { FIRST_MESSAGE_TONE_HZ } from "../../src/sim/fake-agent-server.ts";
 import type { McubeCall } from "../../src/sim/mcube-call.ts";
 import { concatBytes, toneMs, toneMulaw } from "../../src/sim/tones.ts";
-import { AGENT_ID, botFor, DID, eventually, startHarness, type Harness } from "./harness.ts";
+import { AGENT_ID, botFor, DID, startHarness, type Harness } from "./harness.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -24,7 +24,7 @@ function agentHeard(userAudio: Uint8Array, format: AgentAudioFormat): Uint8Array
 async function hangUpAndSettle(harness: Harness, call: McubeCall, sessionId: string) {
   call.hangup();
   const done = await harness.recordOf(sessionId);
-  for (const conv of harness.agent.conversations) await conv.closed;
+  for (const conv of harness.agent.conversations) await harness.run(conv.closed);
   return done;
 }
 
@@ -43,8 +43,8 @@ describe("conversation start", () => {
       customParameters: { "X-Agent-id": "exec-42" },
       extraHeaders: "X-BID=ignored-because-later;X-CustName=",
     });
-    const conv = await h.agent.nextConversation();
-    const init: any = await conv.init;
+    const conv = await h.run(h.agent.nextConversation());
+    const init: any = await h.run(conv.init);
     expect(init.type).toBe("conversation_initiation_client_data");
     expect(init.dynamic_variables).toEqual({
       city: "Pune",
@@ -68,8 +68,8 @@ describe("conversation start", () => {
   test("unknown values are empty strings and a bot without overrides sends none", async () => {
     h = await startHarness();
     const call = await h.call({ sessionId: "vars-2", upgradeHeaders: {} });
-    const conv = await h.agent.nextConversation();
-    const init: any = await conv.init;
+    const conv = await h.run(h.agent.nextConversation());
+    const init: any = await h.run(conv.init);
     for (const key of ["customer_name", "customer_number", "did", "business_id", "agent_id"]) expect(init.dynamic_variables[key]).toBe("");
     expect(init.dynamic_variables.company_name).toBe(h.config.companyName);
     expect(init.dynamic_variables.bot_name).toBe("default");
@@ -80,9 +80,9 @@ describe("conversation start", () => {
   test("the DID from extra_headers (JSON string) picks the bot when the upgrade has none", async () => {
     h = await startHarness({ bots: { [DID]: botFor({ agentId: "agent_sales", name: "Sales" }) } });
     const call = await h.call({ sessionId: "ctx-1", upgradeHeaders: {}, extraHeaders: JSON.stringify({ "X-DID": DID }) });
-    const conv = await h.agent.nextConversation();
+    const conv = await h.run(h.agent.nextConversation());
     expect(conv.agentId).toBe("agent_sales");
-    expect(((await conv.init) as any).dynamic_variables.bot_name).toBe("Sales");
+    expect(((await h.run(conv.init)) as any).dynamic_variables.bot_name).toBe("Sales");
     await hangUpAndSettle(h, call, "ctx-1");
   });
 
@@ -90,14 +90,14 @@ describe("conversation start", () => {
     const apiKey = "xi-test-key-0123456789";
     h = await startHarness({ agent: { apiKey }, env: { ELEVENLABS_API_KEY: apiKey } });
     const call = await h.call({ sessionId: "early-1", startDelayMs: 700 });
-    await eventually(() => h!.agent.stats.signedUrlRequests === 1, 3000, "the signed URL request");
+    await h.clock.settleUntil(() => h!.agent.stats.signedUrlRequests === 1, "the signed URL request");
     expect(call.timeline.some((e) => e.event === "start")).toBe(false); // fetched while Mcube had not sent start
     expect(h.agent.stats.connections).toBe(0); // the conversation itself waits for start: its first frame needs the call's ids
-    const conv = await h.agent.nextConversation(3000);
-    const init: any = await conv.init;
+    const conv = await h.run(h.agent.nextConversation(3000));
+    const init: any = await h.run(conv.init);
     expect((conv.messages[0] as any).type).toBe("conversation_initiation_client_data");
     expect(init.dynamic_variables.call_id).toBe(call.callId);
-    await call.waitForTimeline("playedStream", 10_000);
+    await h.run(call.waitForTimeline("playedStream"));
     expect(toneMs(call.heard, FIRST_MESSAGE_TONE_HZ)).toBeGreaterThanOrEqual(1500 - 40);
     await hangUpAndSettle(h, call, "early-1");
   });
@@ -105,8 +105,8 @@ describe("conversation start", () => {
   test("pings are answered with a pong carrying the same event_id", async () => {
     h = await startHarness({ agent: { pingIntervalMs: 100 } });
     const call = await h.call({ sessionId: "ping-1" });
-    const conv = await h.agent.nextConversation();
-    const pong = await conv.waitForMessage((m) => m.type === "pong", 5000);
+    const conv = await h.run(h.agent.nextConversation());
+    const pong = await h.run(conv.waitForMessage((m) => m.type === "pong"));
     expect(pong.event_id).toBe(1);
     await hangUpAndSettle(h, call, "ping-1");
   });
@@ -114,24 +114,26 @@ describe("conversation start", () => {
   test("no start within START_TIMEOUT_MS: the socket closes, the record says start_timeout, nothing is left", async () => {
     h = await startHarness({ env: { START_TIMEOUT_MS: "300" } });
     const call = await h.call({ sessionId: "nostart-1", sendStart: false });
-    const closed = await call.closed;
+    const closed = await h.run(call.closed);
     expect(closed.code).toBe(1008);
+    expect(call.timeline.at(-1)!.atMs).toBeGreaterThanOrEqual(300); // not before START_TIMEOUT_MS of call time
     const { record } = await h.recordOf("nostart-1");
     expect(record.endReason).toBe("start_timeout");
-    for (const conv of h.agent.conversations) await conv.closed;
+    for (const conv of h.agent.conversations) await h.run(conv.closed);
     expect(h.manager.debugState()).toEqual({ calls: {}, agentConnectionsInUse: 0, waitingForAgent: 0 });
   });
 });
 
 describe("uplink", () => {
   test("caller audio sent before the agent is ready is held and flushed in order: nothing lost", async () => {
-    h = await startHarness({ botDelayMs: 800 });
+    const botDelayMs = 800;
+    h = await startHarness({ botDelayMs });
     const call = await h.call({ sessionId: "up-1", audio: toneMulaw(CALLER_TONE_HZ, 1200) });
-    const conv = await h.agent.nextConversation(5000);
-    await call.waitForTimeline("caller-audio-sent", 10_000);
-    await Bun.sleep(200);
+    const conv = await h.run(h.agent.nextConversation());
+    await h.run(call.waitForTimeline("caller-audio-sent"));
+    await h.clock.advance(200);
     const { record } = await hangUpAndSettle(h, call, "up-1");
-    expect(record.agentConnectedAt! - record.startedAt).toBeGreaterThanOrEqual(700); // the agent really was late
+    expect(record.agentConnectedAt! - record.startedAt).toBeGreaterThanOrEqual(botDelayMs); // the agent really was late
     const expectedBytes = call.framesSent * 20 * bytesPerMs("pcm_16000");
     expect(Math.abs(conv.userAudio.length - expectedBytes)).toBeLessThanOrEqual(bytesPerMs("pcm_16000")); // ≤ 1 ms
     const heard = agentHeard(conv.userAudio, "pcm_16000");
@@ -146,19 +148,19 @@ describe("uplink", () => {
     const laterHz = 880;
     const audio = concatBytes([toneMulaw(firstWordsHz, 1000), toneMulaw(laterHz, 6000)]);
     const call = await h.call({ sessionId: "up-late-1", audio });
-    const conv = await h.agent.nextConversation(15_000);
-    await call.waitForTimeline("caller-audio-sent", 15_000);
+    const conv = await h.run(h.agent.nextConversation(15_000), 15_000);
+    await h.run(call.waitForTimeline("caller-audio-sent", 15_000), 15_000);
     await hangUpAndSettle(h, call, "up-late-1");
     const heard = agentHeard(conv.userAudio, "pcm_16000");
     // The first second the caller said reached the agent, at the very start of what it got.
     expect(toneMs(heard.subarray(0, 8 * 1000), firstWordsHz)).toBeGreaterThanOrEqual(900);
-  }, 30_000);
+  });
 
   test("DTMF reaches the agent as user_message from DTMF_MESSAGE_TEMPLATE, and the digit stays out of info logs", async () => {
     h = await startHarness({ env: { DTMF_MESSAGE_TEMPLATE: "Caller key: {digit}" } });
     const call = await h.call({ sessionId: "dtmf-1", dtmf: [{ digit: "7", atMs: 300 }] });
-    const conv = await h.agent.nextConversation();
-    const message = await conv.waitForMessage((m) => m.type === "user_message", 5000);
+    const conv = await h.run(h.agent.nextConversation());
+    const message = await h.run(conv.waitForMessage((m) => m.type === "user_message"));
     expect(message.text).toBe("Caller key: 7");
     await hangUpAndSettle(h, call, "dtmf-1");
     expect(h.logLines.join("")).not.toContain('"digit"');
@@ -169,10 +171,10 @@ describe("downlink", () => {
   test("playAudio is μ-law 8 kHz in PLAY_CHUNK_MS pieces, with a checkpoint at the end of each turn that Mcube acknowledges", async () => {
     h = await startHarness({ env: { PLAY_CHUNK_MS: "80" } });
     const call = await h.call({ sessionId: "down-1" });
-    const conv = await h.agent.nextConversation();
-    await call.waitForTimeline("playedStream", 10_000);
-    await conv.speak({ durationMs: 700, toneHz: 660 });
-    await call.waitForTimeline("playedStream", 10_000);
+    const conv = await h.run(h.agent.nextConversation());
+    await h.run(call.waitForTimeline("playedStream"));
+    await h.run(conv.speak({ durationMs: 700, toneHz: 660 }));
+    await h.run(call.waitForTimeline("playedStream"));
     const plays = call.received.filter((f) => f.event === "playAudio");
     for (const p of plays) {
       expect(p.media.contentType).toBe("audio/x-mulaw");

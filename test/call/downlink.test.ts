@@ -18,8 +18,8 @@ function audioEvent(ms: number, eventId: number) {
 
 describe("downlink", () => {
   test("a turn of 1013 ms in uneven chunks reaches the caller whole the moment its last chunk arrives; the checkpoint follows only when the turn is known to be over", async () => {
-    h = await startHarness({ testClock: true, agent: { firstMessage: null, outputFormat: "ulaw_8000", agentResponseComplete: false } });
-    const clock = h.clock!;
+    h = await startHarness({ agent: { firstMessage: null, outputFormat: "ulaw_8000", agentResponseComplete: false } });
+    const clock = h.clock;
     const call = await h.call({ sessionId: "tail-1" });
     const conv = await h.run(h.agent.nextConversation());
     await h.run(conv.init);

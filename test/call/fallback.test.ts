@@ -1,6 +1,8 @@
 /** Step 4 and 9 fallback paths: the caller is never left in silence; settings errors are never retried. */
 import { afterEach, describe, expect, test } from "bun:test";
-import { botFor, DID, startHarness, type Harness } from "./harness.ts";
+import { FIRST_MESSAGE_TONE_HZ } from "../../src/sim/fake-agent-server.ts";
+import { toneMs } from "../../src/sim/tones.ts";
+import { botFor, DID, heardAt, startHarness, timelineAtMs, type Harness } from "./harness.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -25,11 +27,14 @@ describe("agent fails mid-call", () => {
       h = await startHarness({ env: { AGENT_RECONNECTS: "0" }, bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
       const sessionId = `fb-${what.replaceAll(" ", "-")}`;
       const call = await h.call({ sessionId });
-      const conv = await h.agent.nextConversation();
-      await call.waitForTimeline("playback-start", 10_000);
+      const conv = await h.run(h.agent.nextConversation());
+      await h.run(call.waitForTimeline("playback-start"));
       act(conv);
-      const transfer = await call.waitFor("transfer", 10_000);
+      const { frame: transfer, heard } = await h.run(heardAt(call, "transfer"));
       expect(transfer).toEqual({ event: "transfer", streamId: call.streamId, number: FALLBACK });
+      // "after the queued audio": the greeting that had reached the caller before the failure was heard to its end.
+      const queuedAtFailure = call.received.filter((f) => f.event === "playAudio").reduce((n, f) => n + Buffer.from(f.media.payload, "base64").length, 0) / 8;
+      expect(toneMs(heard, FIRST_MESSAGE_TONE_HZ)).toBeGreaterThanOrEqual(queuedAtFailure - 40);
       const { record } = await h.recordOf(sessionId);
       expect(record.endReason).toBe("fallback_transfer");
       expect(record.transferTo).toBe(FALLBACK);
@@ -42,14 +47,14 @@ describe("agent never comes", () => {
   test("unreachable agent service: transfer to AGENT_PHONE_NUMBER", async () => {
     h = await startHarness({ baseUrl: "http://127.0.0.1:9", env: { AGENT_PHONE_NUMBER: "9444444444" } });
     const call = await h.call({ sessionId: "fb-down" });
-    expect((await call.waitFor("transfer", 10_000)).number).toBe("9444444444");
+    expect((await h.run(call.waitFor("transfer"))).number).toBe("9444444444");
     expect((await h.recordOf("fb-down")).record.endReason).toBe("fallback_transfer");
   });
 
   test("a request the service cancels (close 3000 after the handshake) is tried once more, then the fallback transfer", async () => {
     h = await startHarness({ agent: { knownAgents: ["agent_other"] }, bots: { [DID]: botFor({ fallbackNumber: FALLBACK }) } });
     const call = await h.call({ sessionId: "fb-unknown" });
-    expect((await call.waitFor("transfer", 10_000)).number).toBe(FALLBACK);
+    expect((await h.run(call.waitFor("transfer"))).number).toBe(FALLBACK);
     expect(h.agent.stats.connections).toBe(2);
     const [line] = logsWith(h, "agent connection failed");
     expect(line.code).toBe("upstream_unavailable");
@@ -59,7 +64,7 @@ describe("agent never comes", () => {
   test("override not enabled in the agent is fatal: never retried, the fix names the Security tab", async () => {
     h = await startHarness({ agent: { allowedOverrides: [] }, bots: { [DID]: botFor({ firstMessage: "Hi", fallbackNumber: FALLBACK }) } });
     const call = await h.call({ sessionId: "fb-override" });
-    expect((await call.waitFor("transfer", 10_000)).number).toBe(FALLBACK);
+    expect((await h.run(call.waitFor("transfer"))).number).toBe(FALLBACK);
     expect(h.agent.stats.connections).toBe(1);
     const [line] = logsWith(h, "will not be retried");
     expect(line.code).toBe("upstream_override");
@@ -69,22 +74,23 @@ describe("agent never comes", () => {
   test("missing dynamic variable is fatal; the bot's extra variable satisfies the agent", async () => {
     h = await startHarness({ agent: { requiredDynamicVariables: ["project"] } });
     const failing = await h.call({ sessionId: "fb-var" });
-    await failing.waitFor("transfer", 10_000);
+    await h.run(failing.waitFor("transfer"));
     expect(logsWith(h, "will not be retried")[0].code).toBe("upstream_dynamic_variable");
     expect(h.agent.stats.connections).toBe(1);
     await h.stop();
 
     h = await startHarness({ agent: { requiredDynamicVariables: ["project"] }, bots: { [DID]: botFor({ dynamicVariables: { project: "Skyline" } }) } });
     const ok = await h.call({ sessionId: "fb-var-ok" });
-    await ok.waitForTimeline("playedStream", 10_000);
+    await h.run(ok.waitForTimeline("playedStream"));
     expect(ok.received.some((f) => f.event === "transfer")).toBe(false);
     ok.hangup();
   });
 
   test("a wrong API key (401 from get-signed-url) is fatal and names ELEVENLABS_API_KEY", async () => {
     h = await startHarness({ agent: { apiKey: API_KEY }, env: { ELEVENLABS_API_KEY: "wrong-key-0123456789" } });
-    const call = await h.call({ sessionId: "fb-key" });
-    await call.waitFor("transfer", 10_000);
+    // No DID at the upgrade, so no signed URL is fetched ahead of start: the one request counted is the call's own.
+    const call = await h.call({ sessionId: "fb-key", upgradeHeaders: {} });
+    await h.run(call.waitFor("transfer"));
     expect(h.agent.stats.signedUrlRequests).toBe(1);
     expect(h.agent.stats.connections).toBe(0);
     const [line] = logsWith(h, "will not be retried");
@@ -99,29 +105,34 @@ describe("signed URLs", () => {
     h = await startHarness({ agent: { apiKey: API_KEY }, env: { ELEVENLABS_API_KEY: API_KEY } });
     for (const sessionId of ["su-1", "su-2"]) {
       const call = await h.call({ sessionId });
-      await call.waitForTimeline("playedStream", 10_000);
+      await h.run(call.waitForTimeline("playedStream"));
       call.hangup();
       await h.recordOf(sessionId);
     }
     expect(h.agent.stats.signedUrlRequests).toBe(1);
     h.agent.revokeSignedUrls();
     const call = await h.call({ sessionId: "su-3" });
-    await call.waitForTimeline("playedStream", 10_000);
+    await h.run(call.waitForTimeline("playedStream"));
     expect(call.received.some((f) => f.event === "transfer")).toBe(false);
     expect(h.agent.stats.signedUrlRequests).toBe(2);
-    expect(h.agent.stats.connections).toBe(4); // su-1, su-2, the refused reuse, the fresh one
+    // su-1, su-2 and the fresh one opened; the reused URL was refused at the upgrade (403), as the service does.
+    expect(h.agent.stats).toMatchObject({ connections: 3, upgradeRefusals: 1 });
     call.hangup();
   });
 });
 
 describe("agent connection limit", () => {
   test("at ELEVENLABS_MAX_CONNECTIONS a caller waits; past ELEVENLABS_QUEUE_TIMEOUT_MS it goes to the fallback", async () => {
-    h = await startHarness({ env: { ELEVENLABS_MAX_CONNECTIONS: "1", ELEVENLABS_QUEUE_TIMEOUT_MS: "300", AGENT_PHONE_NUMBER: "9555555555" } });
+    const queueTimeoutMs = 300;
+    h = await startHarness({ env: { ELEVENLABS_MAX_CONNECTIONS: "1", ELEVENLABS_QUEUE_TIMEOUT_MS: String(queueTimeoutMs), AGENT_PHONE_NUMBER: "9555555555" } });
     const first = await h.call({ sessionId: "lim-1" });
-    await first.waitForTimeline("playback-start", 10_000);
+    await h.run(first.waitForTimeline("playback-start"));
     expect(h.manager.stats().agentConnectionsInUse).toBe(1);
     const second = await h.call({ sessionId: "lim-2" });
-    expect((await second.waitFor("transfer", 10_000)).number).toBe("9555555555");
+    expect((await h.run(second.waitFor("transfer"))).number).toBe("9555555555");
+    // It waited its whole queue time for the slot, no less.
+    const waitedMs = timelineAtMs(second, "transfer") - timelineAtMs(second, "start");
+    expect(waitedMs).toBeGreaterThanOrEqual(queueTimeoutMs);
     expect(h.manager.stats()).toEqual({ agentConnectionsInUse: 1, waitingForAgent: 0 });
     first.hangup();
   });
@@ -129,13 +140,13 @@ describe("agent connection limit", () => {
   test("a waiting caller gets the slot (FIFO) as soon as a call ends", async () => {
     h = await startHarness({ env: { ELEVENLABS_MAX_CONNECTIONS: "1", ELEVENLABS_QUEUE_TIMEOUT_MS: "20000" } });
     const first = await h.call({ sessionId: "fifo-1" });
-    await first.waitForTimeline("playback-start", 10_000);
+    await h.run(first.waitForTimeline("playback-start"));
     const second = await h.call({ sessionId: "fifo-2" });
     const third = await h.call({ sessionId: "fifo-3" });
-    await Bun.sleep(200);
+    await h.clock.advance(200);
     expect(h.manager.stats()).toEqual({ agentConnectionsInUse: 1, waitingForAgent: 2 });
     first.hangup();
-    await second.waitForTimeline("playback-start", 10_000);
+    await h.run(second.waitForTimeline("playback-start"));
     expect(h.manager.stats()).toEqual({ agentConnectionsInUse: 1, waitingForAgent: 1 });
     third.hangup(); // leaving the queue frees its place
     await h.recordOf("fifo-3");

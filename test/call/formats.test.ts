@@ -21,14 +21,14 @@ describe("agent audio formats", () => {
       h = await startHarness({ agent: { inputFormat: format, outputFormat: format } });
       const sessionId = `fmt-${format}`;
       const call = await h.call({ sessionId, audio: toneMulaw(1000, 800) });
-      const conv = await h.agent.nextConversation();
-      await call.waitForTimeline("playedStream", 10_000);
-      await call.waitForTimeline("caller-audio-sent", 10_000);
+      const conv = await h.run(h.agent.nextConversation());
+      await h.run(call.waitForTimeline("playedStream"));
+      await h.run(call.waitForTimeline("caller-audio-sent"));
       expect(toneMs(call.heard, FIRST_MESSAGE_TONE_HZ)).toBeGreaterThanOrEqual(1500 - 40);
       expect(call.timeline.filter((e) => e.event === "invalid")).toEqual([]);
       call.hangup();
       await h.recordOf(sessionId);
-      await conv.closed;
+      await h.run(conv.closed);
       const expected = call.framesSent * 20 * bytesPerMs(format);
       expect(Math.abs(conv.userAudio.length - expected)).toBeLessThanOrEqual(bytesPerMs(format));
       const asMulaw = createDownlinkTranscoder(format).process(conv.userAudio);
@@ -41,7 +41,7 @@ describe("a 16 kHz L16 call with an agent at a higher rate", () => {
   const WIDE_HZ = 6000; // above the telephone band: lost if the audio went through 8 kHz
   for (const format of ["pcm_22050", "pcm_24000", "pcm_44100", "pcm_48000"] as AgentAudioFormat[]) {
     test(`${format}: a ${WIDE_HZ} Hz tone crosses both ways at its level`, async () => {
-      h = await startHarness({ testClock: true, agent: { inputFormat: format, outputFormat: format, firstMessage: null } });
+      h = await startHarness({ agent: { inputFormat: format, outputFormat: format, firstMessage: null } });
       const sessionId = `fmt-l16-${format}`;
       const said = tonePcm16(WIDE_HZ, 1500, 16_000);
       const call = await h.call({ sessionId, mediaFormat: { encoding: "audio/x-l16", sampleRate: 16_000 }, audio: { pcm: said, sampleRate: 16_000 } });

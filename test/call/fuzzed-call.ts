@@ -139,12 +139,12 @@ async function perform(h: Harness, step: Step, mcube: RawMcube, conv: FakeConver
     case "agentJunk":
       return conv!.sendRaw(step.data);
     case "wait":
-      return h.clock!.advance(step.ms);
+      return h.clock.advance(step.ms);
   }
 }
 
 async function fuzzedCall(h: Harness, sessionId: string, plan: FuzzPlan, mcube: RawMcube, conversation: () => Promise<FakeConversation>): Promise<void> {
-  const clock = h.clock!;
+  const clock = h.clock;
   const firstLogLine = h.logLines.length;
   const expected = new Expected();
   for (const text of plan.beforeStart ?? []) mcube.send(text);

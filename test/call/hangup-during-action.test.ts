@@ -12,12 +12,13 @@ describe("hang-up while a transfer waits for the message to play", () => {
   test("the record says caller_hangup with no transfer number, and no transfer was sent", async () => {
     h = await startHarness({ agent: { firstMessage: null }, bots: { [DID]: botFor({ transferNumber: "9000000001" }) } });
     const call = await h.call({ sessionId: "xfer-gone-1" });
-    const conv = await h.agent.nextConversation();
-    await conv.init;
-    await conv.speak({ durationMs: 3000, toneHz: 700 }); // long message: the transfer waits for it to play
-    await conv.clientToolCall("transfer_call", {});
-    await conv.waitForMessage((m) => m.type === "client_tool_result", 5000);
-    await call.waitForTimeline("playback-start", 5000);
+    const conv = await h.run(h.agent.nextConversation());
+    await h.run(conv.init);
+    await h.run(conv.speak({ durationMs: 3000, toneHz: 700 })); // long message: the transfer waits for it to play
+    await h.run(conv.clientToolCall("transfer_call", {}));
+    await h.run(conv.waitForMessage((m) => m.type === "client_tool_result"));
+    await h.run(call.waitForTimeline("playback-start"));
+    expect(call.queuedMs).toBeGreaterThan(0); // the message is still playing when the caller leaves
     call.hangup();
     const { record } = await h.recordOf("xfer-gone-1");
     expect(call.received.some((f) => f.event === "transfer")).toBe(false);

@@ -1,4 +1,8 @@
-/** Test harness: fake agent server + CallManager + gateway on loopback, and helpers to place simulated Mcube calls. */
+/**
+ * Test harness: fake agent server + CallManager + gateway on loopback, and helpers to place simulated Mcube
+ * calls. The whole call runs in fake time: one TestClock drives the gateway, the fake agent and every
+ * simulated caller; a test waits for events with `h.run(promise, maxMs)` / `h.until(check, maxMs)`.
+ */
 import { setDefaultTimeout } from "bun:test";
 import { startGateway, type Gateway } from "../../src/http/server.ts";
 import { CallManager } from "../../src/call/call-manager.ts";
@@ -10,19 +14,19 @@ import type { Bot, BotResolver } from "../../src/call/bot.ts";
 import { startFakeAgentServer, type FakeAgentOptions, type FakeAgentServer } from "../../src/sim/fake-agent-server.ts";
 import { startMcubeCall, type McubeCall, type McubeCallOptions } from "../../src/sim/mcube-call.ts";
 import { testConfig } from "../helpers/env.ts";
-import { until } from "../helpers/wait.ts";
 import { TestClock } from "../helpers/test-clock.ts";
-import { sleep, systemClock } from "../../src/base/clock.ts";
+import { sleep } from "../../src/base/clock.ts";
 
-// Calls run in real time (the simulator plays audio at 1×): give each test room on a loaded machine.
-setDefaultTimeout(30_000);
+// Calls run in fake time and take a fraction of a real second; the room is for a loaded machine and the
+// first keyed test, which loads the ElevenLabs SDK.
+setDefaultTimeout(15_000);
 
 export const DID = "8040001234";
 export const AGENT_ID = "agent_default";
 
 export interface Harness {
-  /** Set with `testClock: true`: the clock every part of the call runs on. */
-  clock: TestClock | undefined;
+  /** The clock every part of the call runs on. */
+  clock: TestClock;
   agent: FakeAgentServer;
   config: Config;
   manager: CallManager;
@@ -31,9 +35,9 @@ export interface Harness {
   logLines: string[];
   /** Places a call to /ws/<sessionId> with X-DID in the upgrade headers unless told otherwise. */
   call(options?: Partial<McubeCallOptions> & { sessionId?: string }): Promise<McubeCall>;
-  /** The record of a session, once its call has ended (bounded wait; fake time with a TestClock). */
+  /** The record of a session, once its call has ended (bounded in call time). */
   recordOf(sessionId: string, timeoutMs?: number): Promise<{ record: CallRecord; transcript: TranscriptTurn[] }>;
-  /** Waits for `promise`: moves fake time (TestClock) or just awaits it (system clock). `maxMs` bounds it in call time. */
+  /** Waits for `promise`, moving fake time; `maxMs` bounds it in call time. */
   run<T>(promise: Promise<T>, maxMs?: number, what?: string): Promise<T>;
   /** Waits until `check()` holds, within `maxMs` of call time. */
   until(check: () => boolean, maxMs?: number, what?: string): Promise<void>;
@@ -49,22 +53,19 @@ export interface HarnessOptions {
   botDelayMs?: number;
   /** Point ELEVENLABS_BASE_URL here instead of the fake agent (e.g. a closed port). */
   baseUrl?: string;
-  /**
-   * Run the whole call in fake time: one TestClock drives the gateway, the fake agent and every
-   * simulated caller. Wait for events with `h.run(promise, maxMs)` / `h.until(check, maxMs)`.
-   */
-  testClock?: boolean;
 }
 
 let sessionCounter = 0;
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const clock = options.testClock ? new TestClock() : undefined;
-  const agent = await startFakeAgentServer({ pingIntervalMs: 400, lenient: { refusalsAfterHandshake: true }, clock, ...options.agent });
+  const clock = new TestClock();
+  const agent = await startFakeAgentServer({ pingIntervalMs: 400, clock, ...options.agent });
   const config = testConfig({ ELEVENLABS_BASE_URL: options.baseUrl ?? agent.baseUrl, ELEVENLABS_AGENT_ID: AGENT_ID, ...options.env });
+  // With a key the gateway loads the SDK on its first signed URL; loaded here, that real second is not spent as call time.
+  if (config.elevenlabs.apiKey) await import("@elevenlabs/elevenlabs-js");
   const memory = createMemoryBotResolver(config, options.bots);
   const delayMs = options.botDelayMs ?? 0;
-  const bots: BotResolver = delayMs > 0 ? { resolve: async (did) => (await sleep(clock ?? systemClock, delayMs), memory.resolve(did)) } : memory;
+  const bots: BotResolver = delayMs > 0 ? { resolve: async (did) => (await sleep(clock, delayMs), memory.resolve(did)) } : memory;
   const logLines: string[] = [];
   const logger: Logger = createLogger({ level: "info", stdout: "none", sink: (line) => logLines.push(line) });
   const records: Harness["records"] = [];
@@ -83,11 +84,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const gateway = await startGateway({ config, logger, sockets: manager.socketHandler() });
   const wsBase = gateway.url.replace(/^http/, "ws");
 
-  const run = <T>(promise: Promise<T>, maxMs = 10_000, what?: string): Promise<T> => (clock ? clock.run(promise, maxMs, what) : promise);
-  const waitUntil = async (check: () => boolean, maxMs = 10_000, what?: string): Promise<void> => {
-    if (clock) await clock.until(check, maxMs, what);
-    else await until(check, maxMs, what);
-  };
+  const run = <T>(promise: Promise<T>, maxMs = 10_000, what?: string): Promise<T> => clock.run(promise, maxMs, what);
+  const waitUntil = (check: () => boolean, maxMs = 10_000, what?: string): Promise<void> => clock.until(check, maxMs, what);
 
   return {
     clock,
@@ -120,15 +118,10 @@ export function botFor(fields: Partial<Bot>): Bot {
   return { botId: "bot_1", name: "Asha", agentId: AGENT_ID, companyName: "Acme Homes", dynamicVariables: {}, ...fields };
 }
 
-/** Resolves with what the caller had heard the moment the gateway's `event` frame arrived. */
-export async function heardAt(call: McubeCall, event: string, timeoutMs = 15_000): Promise<{ frame: any; heard: Uint8Array }> {
+/** Resolves with what the caller had heard the moment the gateway's `event` frame arrived (wait for it with `h.run`). */
+export async function heardAt(call: McubeCall, event: string, timeoutMs = 10_000): Promise<{ frame: any; heard: Uint8Array }> {
   const frame = await call.waitFor(event, timeoutMs);
   return { frame, heard: call.heard };
-}
-
-/** Polls `check` every 20 ms until it returns true, failing after `timeoutMs`. */
-export async function eventually(check: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
-  await until(check, timeoutMs, what);
 }
 
 /** The ms of the call's first `event` on its timeline (counted from when the call was placed). */
@@ -138,7 +131,7 @@ export function timelineAtMs(call: McubeCall, event: string): number {
   return entry.atMs;
 }
 
-/** After the call ended: no session, no timer, no agent slot is left (waits in call time on a TestClock). */
+/** After the call ended: no session, no timer, no agent slot is left (waits in call time). */
 export async function expectNothingLeft(harness: Harness, maxMs = 5000): Promise<void> {
   await harness.until(() => harness.manager.activeCount === 0, maxMs, "the call to leave the Map");
   const state = harness.manager.debugState();

@@ -1,7 +1,7 @@
 /** Mcube frames parsed leniently end to end: a numeric streamId (accepted in start) must not make later frames unusable. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { parseMcubeFrame } from "../../src/telephony/mcube-protocol.ts";
-import { eventually, startHarness, type Harness } from "./harness.ts";
+import { startHarness, type Harness } from "./harness.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -18,24 +18,24 @@ describe("numbers where strings are expected", () => {
     const closed = new Promise<number>((resolve) => (raw.onclose = (event) => resolve(event.code)));
     await new Promise((resolve) => (raw.onopen = resolve));
     raw.send(JSON.stringify({ event: "start", sequenceNumber: 1, start: { callId: 9001, streamId: 4711 } }));
-    const conv = await h.agent.nextConversation();
-    await conv.init;
+    const conv = await h.run(h.agent.nextConversation());
+    await h.run(conv.init);
 
     const frame = new Uint8Array(160).fill(0x22);
     for (let i = 0; i < 5; i++) {
       raw.send(JSON.stringify({ event: "media", sequenceNumber: i + 2, streamId: 4711, media: { track: "inbound", payload: Buffer.from(frame).toString("base64") } }));
     }
-    await eventually(() => conv.userAudio.filter((b) => b === 0x22).length === 5 * 160, 5000, "caller audio at the agent");
+    await h.until(() => conv.userAudio.filter((b) => b === 0x22).length === 5 * 160, 5000, "caller audio at the agent");
 
     // The greeting's checkpoint: acknowledged with the same numeric streamId, it is no longer pending.
-    await eventually(() => received.some((f) => f.event === "checkpoint"), 10_000, "greeting checkpoint");
+    await h.until(() => received.some((f) => f.event === "checkpoint"), 10_000, "greeting checkpoint");
     const checkpoint = received.find((f) => f.event === "checkpoint");
     expect(checkpoint.streamId).toBe("4711");
     raw.send(JSON.stringify({ event: "playedStream", streamId: 4711, name: checkpoint.name }));
-    await eventually(() => h!.manager.debugState().calls["num-stream-1"]?.pendingCheckpoints === 0, 5000, "checkpoint acknowledged");
+    await h.until(() => h!.manager.debugState().calls["num-stream-1"]?.pendingCheckpoints === 0, 5000, "checkpoint acknowledged");
 
     raw.send(JSON.stringify({ event: "stop", streamId: 4711 }));
-    expect(await closed).toBe(1000); // the gateway ended the call on stop, without waiting for Mcube to close
+    expect(await h.run(closed, 0, "the gateway's close")).toBe(1000); // the gateway ended the call on stop, without waiting for Mcube to close
     const { record } = await h.recordOf("num-stream-1");
     expect(record.endReason).toBe("caller_hangup");
     expect(record.framesIn).toBe(5);

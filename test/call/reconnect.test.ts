@@ -44,7 +44,6 @@ interface LiveCall {
 
 async function startHarnessFor(env: Record<string, string> = {}, agent: FakeAgentOptions = {}, bot = botFor({ fallbackNumber: FALLBACK })): Promise<Harness> {
   return startHarness({
-    testClock: true,
     agent: { firstMessage: null, inputFormat: "ulaw_8000", ...agent },
     env: { AGENT_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS), ...env },
     bots: { [DID]: bot },
@@ -53,7 +52,7 @@ async function startHarnessFor(env: Record<string, string> = {}, agent: FakeAgen
 
 /** A call whose first conversation is live and speaking a long turn the caller has started to hear. */
 async function callMidTurn(harness: Harness, sessionId: string): Promise<LiveCall> {
-  const t0 = harness.clock!.now();
+  const t0 = harness.clock.now();
   const call = await harness.call({ sessionId });
   const conv = await harness.run(harness.agent.nextConversation());
   await harness.run(conv.init);
@@ -61,7 +60,7 @@ async function callMidTurn(harness: Harness, sessionId: string): Promise<LiveCal
   conv.userTranscript("I want a flat in Pune");
   void conv.speak({ text: "We have three projects in Pune", durationMs: 3000, toneHz: OLD_TONE_HZ });
   await harness.run(call.waitForTimeline("playback-start"));
-  await harness.clock!.advance(300);
+  await harness.clock.advance(300);
   return { call, conv, t0 };
 }
 
@@ -154,10 +153,10 @@ describe("a caller who hangs up while the agent reconnects", () => {
     await expectNothingLeft(h);
     expect((await h.run(pending.closed, 1000)).code).toBe(1000);
     // Past the reconnect deadline nothing wakes up: no fallback, no second record.
-    await h.clock!.advance(2000);
+    await h.clock.advance(2000);
     expect(h.records.filter((r) => r.record.sessionId === "rc-hangup")).toHaveLength(1);
     expect(transferred(call)).toBe(false);
-    expect(h.clock!.pending).toBe(0);
+    expect(h.clock.pending).toBe(0);
   });
 });
 
@@ -176,7 +175,7 @@ describe("when the agent cannot be reconnected the caller goes to the fallback n
       if (refusal === "fail") h.agent.reconfigure({ refuseWith: { code: 1011 } });
       else if (refusal === "stall") h.agent.reconfigure({ stall: "metadata" });
       else h.agent.reconfigure({ knownAgents: refusal });
-      const lostAtMs = h.clock!.now() - t0;
+      const lostAtMs = h.clock.now() - t0;
       conv.close(1011);
       const transfer = await h.run(call.waitFor("transfer"), FALLBACK_WITHIN_MS + 500);
       expect(transfer).toEqual({ event: "transfer", streamId: call.streamId, number: FALLBACK });
@@ -202,7 +201,7 @@ describe("when the agent cannot be reconnected the caller goes to the fallback n
     expect(transferred(call)).toBe(false);
     void next.speak({ durationMs: 2000, toneHz: NEW_TONE_HZ });
     await h.until(() => toneMs(call.heard, NEW_TONE_HZ) >= 200, 2000, "the new conversation to be heard");
-    const lostAgainAtMs = h.clock!.now() - t0;
+    const lostAgainAtMs = h.clock.now() - t0;
     next.close(1011);
     expect((await h.run(call.waitFor("transfer"), FALLBACK_WITHIN_MS + 500)).number).toBe(FALLBACK);
     expect(timelineAtMs(call, "transfer") - lostAgainAtMs).toBeLessThanOrEqual(FALLBACK_WITHIN_MS);
@@ -222,7 +221,7 @@ describe("when the agent cannot be reconnected the caller goes to the fallback n
       h = await startHarnessFor();
       const sessionId = `rc-settings-${errorType}`;
       const { call, conv, t0 } = await callMidTurn(h, sessionId);
-      const lostAtMs = h.clock!.now() - t0;
+      const lostAtMs = h.clock.now() - t0;
       conv.error(1008, errorType, "not allowed");
       expect((await h.run(call.waitFor("transfer"), FALLBACK_WITHIN_MS + 500)).number).toBe(FALLBACK);
       expect(timelineAtMs(call, "transfer") - lostAtMs).toBeLessThanOrEqual(FALLBACK_WITHIN_MS);

@@ -22,7 +22,7 @@ beforeAll(async () => {
   process.on("uncaughtException", onFault);
   process.on("unhandledRejection", onFault);
   // μ-law both ways on the agent too: audio passes through untouched, so bytes can be compared exactly.
-  h = await startHarness({ testClock: true, agent: { firstMessage: null, inputFormat: "ulaw_8000", outputFormat: "ulaw_8000", userAudioTimeoutMs: 0 } });
+  h = await startHarness({ agent: { firstMessage: null, inputFormat: "ulaw_8000", outputFormat: "ulaw_8000", userAudioTimeoutMs: 0 } });
 });
 
 afterAll(async () => {

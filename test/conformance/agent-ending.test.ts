@@ -44,7 +44,7 @@ describe("system end_call", () => {
     h = await strictHarness({ agent: { firstMessage: null } });
     const { call, conv } = await liveCall(h, "bye-slow");
     conv.systemToolResponse("end_call");
-    await h.clock!.advance(1500);
+    await h.clock.advance(1500);
     expect(eventsOf(call, ["terminate"])).toEqual([]);
     await h.run(conv.speak({ durationMs: GOODBYE_MS, toneHz: GOODBYE_HZ }));
     conv.close(1000);

@@ -30,7 +30,7 @@ describe("every official server event", () => {
     const sent = Object.values(SERVER_EVENT_EXAMPLES).filter((frame) => !endingTypes.includes(frame.type));
     expect(sent.length).toBeGreaterThan(25);
     for (const frame of sent) conv.sendEvent(frame);
-    await h.clock!.advance(500);
+    await h.clock.advance(500);
     expect(ignoredKinds(h)).toEqual([]);
     expect(h.manager.get("events-all")?.state).toBe("live");
     // Events that ask something of the bridge got it: the pong, the MCP answer, the key presses, the cleared audio.
@@ -75,7 +75,7 @@ describe("error frames", () => {
       type: "error",
       error_event: { code: 1008, error_type: "llm_timeout", message: "The language model did not answer in time", debug_message: "llm latency 12s (tier 2)" },
     });
-    await h.clock!.advance(100);
+    await h.clock.advance(100);
     const lines = logsWith(h, "agent sent an error");
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ level: "warn", code: 1011 });
@@ -109,7 +109,7 @@ describe("MCP tools waiting for approval", () => {
       const outcome = conv.mcpToolCall({ toolName: "lookup_booking" });
       // Queued behind the tool call: the service speaks only once it has the answer.
       void conv.speak({ durationMs: 800, toneHz: 880 });
-      const clock = h.clock!;
+      const clock = h.clock;
       const askedAtMs = clock.now();
       expect((await h.run(outcome, 1000, "the approval answer")).decision).toBe(decision);
       expect(clock.now() - askedAtMs).toBeLessThan(100); // answered at once, not after the service's 300 s timeout

@@ -29,7 +29,7 @@ describe("init first", () => {
       const sessionId = `init-${how.length}`;
       const call = await h.call({ sessionId, audio: toneMulaw(1000, 600), ...options });
       if ("startDelayMs" in options) {
-        await h.clock!.advance(options.startDelayMs - 100);
+        await h.clock.advance(options.startDelayMs - 100);
         expect(h.agent.stats.connections).toBe(0); // nothing waits on Mcube once open: the socket is not open yet
       }
       const conv = await h.run(h.agent.nextConversation(), 5000, "the conversation");
@@ -41,7 +41,7 @@ describe("init first", () => {
       await h.run(call.waitForTimeline("playedStream"), 5000, "the greeting's checkpoint");
       expect(toneMs(call.heard, FIRST_MESSAGE_TONE_HZ)).toBeGreaterThanOrEqual(GREETING_MS - 40);
       await h.run(call.waitForTimeline("caller-audio-sent"), 2000);
-      await h.clock!.advance(100);
+      await h.clock.advance(100);
       expect(conv.userAudio.length).toBeGreaterThan(0); // the caller's audio went to the agent, after the init
       call.hangup();
       expect((await h.recordOf(sessionId)).record.endReason).toBe("caller_hangup");
@@ -103,7 +103,7 @@ describe("close 3008: the service is busy", () => {
         bots: { [DID]: botFor({ fallbackNumber: FALLBACK, firstMessage: "Namaste" }) },
       });
       const sessionId = `c3008-${beforeMetadata}`;
-      const clock = h.clock!;
+      const clock = h.clock;
       const call = await h.call({ sessionId });
       const first = await h.run(h.agent.nextConversation());
       const closedAtMs = first.closed.then(() => clock.now());

@@ -3,9 +3,9 @@ import type { FakeConversation } from "../../src/sim/fake-agent-server.ts";
 import type { McubeCall, McubeCallOptions } from "../../src/sim/mcube-call.ts";
 import { startHarness, type Harness, type HarnessOptions } from "../call/harness.ts";
 
-/** A harness in fake time whose fake agent is strict in every respect (the call harness relaxes refusals by default). */
+/** A harness in fake time whose fake agent is strict in every respect (as the call harness's is by default). */
 export function strictHarness(options: HarnessOptions = {}): Promise<Harness> {
-  return startHarness({ ...options, testClock: true, agent: { lenient: {}, ...options.agent } });
+  return startHarness({ ...options, agent: { lenient: {}, ...options.agent } });
 }
 
 /** A call whose agent conversation is live: the init arrived and the gateway bridged the conversation. */

@@ -23,7 +23,7 @@ describe("sendDTMF", () => {
     conv.dtmfRequest("1234#");
     const entry = await h.run(call.waitForTimeline("sendDTMF"), 1000, "sendDTMF");
     expect(entry.detail).toEqual({ digits: "1234#" });
-    await h.clock!.advance(200);
+    await h.clock.advance(200);
     expect(sendDtmfFrames(call)).toEqual([{ event: "sendDTMF", dtmf: "1234#" }]);
     expect(h.manager.get("keys-request")?.state).toBe("live");
     expect(ignoredKinds(h)).toEqual([]);
@@ -38,7 +38,7 @@ describe("sendDTMF", () => {
       const { call, conv } = await liveCall(h, sessionId);
       conv.playKeypadTouchTone("w2w5#", order);
       await h.run(call.waitForTimeline("sendDTMF"), 1000, "sendDTMF");
-      await h.clock!.advance(200);
+      await h.clock.advance(200);
       expect(sendDtmfFrames(call)).toEqual([{ event: "sendDTMF", dtmf: "w2w5#" }]);
       expect(h.manager.get(sessionId)?.state).toBe("live");
       call.hangup();
@@ -58,7 +58,7 @@ describe("sendDTMF", () => {
     const refused = await h.run(conv.waitForMessage((m) => m.type === "client_tool_result" && m.tool_call_id === refusedId, 1000));
     expect(refused.is_error).toBe(true);
     expect(refused.result).toContain("digits");
-    await h.clock!.advance(200);
+    await h.clock.advance(200);
     expect(sendDtmfFrames(call)).toEqual([{ event: "sendDTMF", dtmf: "9*1" }]);
     call.hangup();
     await h.recordOf("keys-client");

@@ -56,7 +56,7 @@ function expectPlayAudioIn(call: McubeCall, format: McubeMediaFormat): void {
 async function greetedAndHeard(harness: Harness, call: McubeCall): Promise<void> {
   await harness.run(call.waitForTimeline("playedStream", 10_000), 10_000, "the greeting's checkpoint");
   await harness.run(call.waitForTimeline("caller-audio-sent", 10_000), 10_000, "the caller's audio");
-  await harness.clock!.advance(200);
+  await harness.clock.advance(200);
 }
 
 describe("audio/x-l16 both ways", () => {

@@ -63,6 +63,20 @@ export class TestClock implements Clock {
     for (let i = 0; i < turns; i++) await turn();
   }
 
+  /**
+   * Lets real I/O run, without moving time, until `check()` holds: for work that takes wall-clock time but
+   * no call time (a request crossing loopback through Bun's HTTP thread). Fails after `maxRealMs`.
+   */
+  async settleUntil(check: () => boolean, what = "the condition", maxRealMs = 5000): Promise<void> {
+    const giveUpAt = performance.now() + maxRealMs;
+    await this.settle();
+    while (!check()) {
+      if (performance.now() >= giveUpAt) throw new Error(`${what} did not happen within ${maxRealMs} ms of real time (no call time passed)`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      await this.settle();
+    }
+  }
+
   /** Moves time forward by `ms`, running every timer due on the way in order, settling I/O at each instant. */
   async advance(ms: number): Promise<void> {
     const end = this.timeMs + ms;

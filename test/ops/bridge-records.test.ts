@@ -28,11 +28,11 @@ describe.each([
     const endedBefore = await metricValue(h, 'homebook_calls_total{end_reason="caller_hangup"}');
     const storedBefore = await metricValue(h, 'homebook_call_records_total{outcome="stored"}');
     const mcube = await call(h, "hang-1");
-    const conv = await h.agent.nextConversation(5000);
-    await conv.init;
-    await conv.speak({ text: "Hello, welcome to the restaurant", durationMs: 300 });
+    const conv = await h.run(h.agent.nextConversation());
+    await h.run(conv.init);
+    await h.run(conv.speak({ text: "Hello, welcome to the restaurant", durationMs: 300 }));
     conv.userTranscript("I would like a table for two");
-    await mcube.waitFor("playAudio", 5000);
+    await h.run(mcube.waitFor("playAudio"));
 
     const live = await adminJson(h, "/calls");
     expect(live.live).toBe(true);
@@ -45,7 +45,7 @@ describe.each([
     expect(await metricValue(h, 'homebook_audio_frames_total{leg="mcube",direction="out"}')).toBeGreaterThan(0);
 
     mcube.hangup();
-    await mcube.closed;
+    await h.run(mcube.closed);
     const record = await recorded(h, "hang-1");
     expect(record.endReason).toBe("caller_hangup");
     expect(record.callId).toBe("call-hang-1");
@@ -75,52 +75,52 @@ describe.each([
     expect(callLines.map((l) => l.msg)).toContain("call ended");
     expect(h.logLines.join("")).not.toContain(CUSTOMER);
     expect(h.logLines.join("")).not.toContain("table for two");
-  }, 30_000);
+  });
 
   test("agent_end_call, transfer and fallback_transfer are recorded with their details", async () => {
     const ended = await call(h, "end-1");
-    let conv = await h.agent.nextConversation(5000);
-    await conv.init;
-    await conv.clientToolCall("end_call", {});
-    await ended.closed;
+    let conv = await h.run(h.agent.nextConversation());
+    await h.run(conv.init);
+    await h.run(conv.clientToolCall("end_call", {}));
+    await h.run(ended.closed);
     expect((await recorded(h, "end-1")).endReason).toBe("agent_end_call");
 
     const moved = await call(h, "xfer-1");
-    conv = await h.agent.nextConversation(5000);
-    await conv.init;
-    await conv.clientToolCall("transfer_call", { phone_number: "+91 99887 76655" });
-    expect((await moved.waitFor("transfer", 10_000)).number).toBe("9988776655");
-    await moved.closed;
+    conv = await h.run(h.agent.nextConversation());
+    await h.run(conv.init);
+    await h.run(conv.clientToolCall("transfer_call", { phone_number: "+91 99887 76655" }));
+    expect((await h.run(moved.waitFor("transfer"))).number).toBe("9988776655");
+    await h.run(moved.closed);
     const transfer = await recorded(h, "xfer-1");
     expect(transfer.endReason).toBe("transfer");
     expect(transfer.transferTo).toBe("9988776655");
 
     const failed = await call(h, "fall-1");
-    conv = await h.agent.nextConversation(5000);
-    await conv.init;
+    conv = await h.run(h.agent.nextConversation());
+    await h.run(conv.init);
     conv.close(1011, "server error");
-    expect((await failed.waitFor("transfer", 10_000)).number).toBe("7780787875"); // AGENT_PHONE_NUMBER
-    await failed.closed;
+    expect((await h.run(failed.waitFor("transfer"))).number).toBe("7780787875"); // AGENT_PHONE_NUMBER
+    await h.run(failed.closed);
     const fallback = await recorded(h, "fall-1");
     expect(fallback.endReason).toBe("fallback_transfer");
     expect(fallback.transferTo).toBe("7780787875");
     expect(fallback.errorDetail).toBeTruthy();
-  }, 60_000);
+  });
 
   test("start_timeout and capacity_rejected are recorded", async () => {
     const silent = await call(h, "quiet-1", { sendStart: false });
-    await silent.closed;
+    await h.run(silent.closed);
     expect((await recorded(h, "quiet-1")).endReason).toBe("start_timeout");
 
     const holding = await call(h, "hold-1");
-    await (await h.agent.nextConversation(5000)).init;
+    await h.run((await h.run(h.agent.nextConversation())).init);
     const refused = await call(h, "busy-1");
-    expect((await refused.closed).code).toBe(1013);
+    expect((await h.run(refused.closed)).code).toBe(1013);
     expect((await recorded(h, "busy-1")).endReason).toBe("capacity_rejected");
     holding.hangup();
-    await holding.closed;
+    await h.run(holding.closed);
     await recorded(h, "hold-1");
-  }, 30_000);
+  });
 
   test("history: filters and pagination over the admin API", async () => {
     const byReason = await adminJson(h, "/calls?end_reason=transfer");

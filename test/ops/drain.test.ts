@@ -18,60 +18,74 @@ function shutdownOf(h: Harness, exits: number[] = []): Shutdown {
     gateway: { status: h.gateway.status, calls: h.manager, records: h.recorder, stop: () => h.gateway.stop() },
     transferGraceMs: 5000,
     exit: (code) => exits.push(code),
+    clock: h.clock,
   });
 }
 
-async function settled<T>(promise: Promise<T>, ms: number): Promise<boolean> {
-  return Promise.race([promise.then(() => true), Bun.sleep(ms).then(() => false)]);
+/** The exit code once `done` resolved, undefined before. */
+function watch(done: Promise<number>): { readonly code: number | undefined } {
+  const state: { code: number | undefined } = { code: undefined };
+  void done.then((code) => (state.code = code));
+  return state;
 }
 
 describe("drain", () => {
   test("SIGTERM: health says draining, new calls get 1013, the live call goes on; when it ends the process may exit 0", async () => {
     const h = (current = await startHarness(() => sqliteStore(), { MAX_CONCURRENT_CALLS: "5", DRAIN_TIMEOUT_MS: "60000" }));
     const live = await call(h, "live-1");
-    const conv = await h.agent.nextConversation(5000);
-    await conv.init;
+    const conv = await h.run(h.agent.nextConversation());
+    await h.run(conv.init);
 
     const shutdown = shutdownOf(h);
     shutdown.onSignal("SIGTERM");
+    const exit = watch(shutdown.done);
 
     const health = await fetch(`${h.gateway.url}/health`);
     expect(health.status).toBe(503);
     expect(((await health.json()) as { status: string }).status).toBe("draining");
 
     const late = await call(h, "late-1");
-    expect((await late.closed).code).toBe(1013);
+    expect((await h.run(late.closed)).code).toBe(1013);
 
-    await conv.speak({ text: "Your table is booked", durationMs: 300 });
-    expect((await live.waitFor("playAudio", 5000)).event).toBe("playAudio"); // the live call still hears the agent
-    expect(await settled(shutdown.done, 200)).toBe(false);
+    await h.run(conv.speak({ text: "Your table is booked", durationMs: 300 }));
+    expect((await h.run(live.waitFor("playAudio"))).event).toBe("playAudio"); // the live call still hears the agent
+    await h.clock.advance(5000); // call time passes; the drain waits for the live call
+    expect(exit.code).toBeUndefined();
+    expect(h.manager.activeCount).toBe(1);
 
     live.hangup();
-    expect(await shutdown.done).toBe(0);
+    expect(await h.run(shutdown.done)).toBe(0);
     // Records were flushed before done resolved: no waiting needed.
     expect((await h.recorder.get("live-1"))!.endReason).toBe("caller_hangup");
     expect(await fetch(`${h.gateway.url}/health`).then(() => "up", () => "stopped")).toBe("stopped");
-  }, 30_000);
+  });
 
   test("DRAIN_TIMEOUT_MS passes: the remaining caller is transferred to AGENT_PHONE_NUMBER and recorded as drain", async () => {
-    const h = (current = await startHarness(() => sqliteStore(), { DRAIN_TIMEOUT_MS: "300", AGENT_PHONE_NUMBER: "+91 91234 56789" }));
+    const drainTimeoutMs = 300;
+    const h = (current = await startHarness(() => sqliteStore(), { DRAIN_TIMEOUT_MS: String(drainTimeoutMs), AGENT_PHONE_NUMBER: "+91 91234 56789" }));
+    const callStartedAtMs = h.clock.now();
     const live = await call(h, "stay-1");
-    await (await h.agent.nextConversation(5000)).init;
+    await h.run((await h.run(h.agent.nextConversation())).init);
 
     const shutdown = shutdownOf(h);
+    const signalAtMs = h.clock.now() - callStartedAtMs; // on the call's timeline
     shutdown.onSignal("SIGINT");
-    const transfer = await live.waitFor("transfer", 10_000);
+    const transfer = await h.run(live.waitFor("transfer"));
     expect(transfer.number).toBe("9123456789");
-    expect(await shutdown.done).toBe(0);
+    // The caller was transferred once DRAIN_TIMEOUT_MS of call time had passed, not before, and promptly after.
+    const transferAtMs = live.timeline.find((e) => e.event === "transfer")!.atMs;
+    expect(transferAtMs - signalAtMs).toBeGreaterThanOrEqual(drainTimeoutMs);
+    expect(transferAtMs - signalAtMs).toBeLessThanOrEqual(drainTimeoutMs + 2000);
+    expect(await h.run(shutdown.done)).toBe(0);
     const record = await recorded(h, "stay-1");
     expect(record.endReason).toBe("drain");
     expect(record.transferTo).toBe("9123456789");
-  }, 30_000);
+  });
 
   test("a second signal saves unsent records to the outbox and exits at once", async () => {
     const h = (current = await startHarness(() => sqliteStore(), { DRAIN_TIMEOUT_MS: "60000" }));
     const live = await call(h, "held-1");
-    await (await h.agent.nextConversation(5000)).init;
+    await h.run((await h.run(h.agent.nextConversation())).init);
     const exits: number[] = [];
     const shutdown = shutdownOf(h, exits);
     shutdown.onSignal("SIGTERM");
@@ -87,5 +101,5 @@ describe("drain", () => {
     const cut = saved.find((r) => r.sessionId === "held-1");
     expect(cut).toEqual(expect.objectContaining({ endReason: "drain", callId: "call-held-1", customerNumber: "9876543210" }));
     live.hangup();
-  }, 30_000);
+  });
 });

@@ -5,6 +5,7 @@ import { createLogger, silentLogger } from "../../src/log/logger.ts";
 import { CallRecorder } from "../../src/store/call-records.ts";
 import { insertCallRecord } from "../../src/store/call-records-sql.ts";
 import type { SqlDatabase } from "../../src/store/sql.ts";
+import { TestClock } from "../helpers/test-clock.ts";
 import { StoreProxy, mysqlStore, openMysqlVia, sampleCall, sqliteStore, until, type TestStore } from "./helpers.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -76,7 +77,10 @@ describe("outbox", () => {
     cleanups.push(() => proxy.cut());
     const viaProxy = await openMysqlVia(store.config, proxy.port);
     cleanups.push(() => viaProxy.close());
-    const recorder = new CallRecorder({ db: viaProxy.cluster, outboxPath, logger: silentLogger, retryInitialMs: 50, retryMaxMs: 200 });
+    // The retry backoff runs on a clock the test moves; the store's real I/O takes no time on it, so no
+    // write may count as timed out while the clock moves ahead of a reconnect in flight.
+    const clock = new TestClock();
+    const recorder = new CallRecorder({ db: viaProxy.cluster, outboxPath, logger: silentLogger, clock, retryInitialMs: 50, retryMaxMs: 200, writeTimeoutMs: 3_600_000 });
     cleanups.push(() => recorder.close());
 
     recorder.write(sampleCall(1).record, sampleCall(1).transcript);
@@ -88,11 +92,11 @@ describe("outbox", () => {
     await recorder.flush();
     expect(outboxLines(outboxPath).length).toBe(3);
     expect(await count(store.dbs.cluster, "call_records")).toBe(1);
-    await Bun.sleep(400); // several failed retries while the store stays down
+    await clock.advance(400); // retries at 50, 150 and 350 ms fail while the store stays down
     expect(outboxLines(outboxPath).length).toBe(3);
 
     await proxy.start(); // same port: the store is back
-    await until(() => outboxLines(outboxPath).length === 0, 10_000, "the outbox to drain");
+    await clock.until(() => outboxLines(outboxPath).length === 0, 60_000, "the outbox to drain");
     expect(await count(store.dbs.cluster, "call_records")).toBe(4);
     expect(await count(store.dbs.cluster, "call_transcripts")).toBe(8);
 

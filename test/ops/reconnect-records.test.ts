@@ -19,14 +19,14 @@ describe.each([
 
   test("conversation_ids lists both conversations in order and reconnects is 1, in the store and in GET /calls/{id}", async () => {
     const mcube = await call(h, "rc-stored");
-    const first = await h.agent.nextConversation(5000);
-    await first.init;
-    await first.speak({ text: "Hello", durationMs: 200 });
+    const first = await h.run(h.agent.nextConversation());
+    await h.run(first.init);
+    await h.run(first.speak({ text: "Hello", durationMs: 200 }));
     first.close(1011);
-    const second = await h.agent.nextConversation(5000);
-    await second.init;
-    await second.speak({ text: "Sorry, go on", durationMs: 200 });
-    await mcube.waitFor("playAudio", 5000);
+    const second = await h.run(h.agent.nextConversation());
+    await h.run(second.init);
+    await h.run(second.speak({ text: "Sorry, go on", durationMs: 200 }));
+    await h.run(mcube.waitFor("playAudio"));
     mcube.hangup();
     const record = await recorded(h, "rc-stored");
     expect(record.endReason).toBe("caller_hangup");
