@@ -1,4 +1,12 @@
-/** Signed conversation URLs per agent, reused for SIGNED_URL_REUSE_MS; concurrent misses share one request. */
+/**
+ * Signed conversation URLs per agent, reused for SIGNED_URL_REUSE_MS; concurrent misses share one
+ * request; a refusal that no retry can fix (a wrong key, an unknown agent) is remembered for a few
+ * seconds, so a call's early fetch and its own connect do not ask twice.
+ */
+import { isRetryable } from "../base/errors.ts";
+
+/** How long a settings refusal answers for itself before the service is asked again. */
+export const FATAL_REFUSAL_MEMORY_MS = 5000;
 
 export type FetchSignedUrl = (agentId: string) => Promise<string>;
 
@@ -10,6 +18,7 @@ interface Entry {
 export class SignedUrlCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly refusals = new Map<string, { error: unknown; atMs: number }>();
   hits = 0;
   misses = 0;
 
@@ -26,6 +35,8 @@ export class SignedUrlCache {
       this.hits++;
       return { url: entry.url, cached: true };
     }
+    const refusal = this.refusals.get(agentId);
+    if (refusal && this.now() - refusal.atMs < FATAL_REFUSAL_MEMORY_MS) throw refusal.error;
     this.misses++;
     return { url: await this.fetchFresh(agentId), cached: false };
   }
@@ -43,10 +54,17 @@ export class SignedUrlCache {
     const running = this.inFlight.get(agentId);
     if (running) return running;
     const request = this.fetchUrl(agentId)
-      .then((url) => {
-        if (this.reuseMs > 0) this.entries.set(agentId, { url, fetchedAtMs: this.now() });
-        return url;
-      })
+      .then(
+        (url) => {
+          this.refusals.delete(agentId);
+          if (this.reuseMs > 0) this.entries.set(agentId, { url, fetchedAtMs: this.now() });
+          return url;
+        },
+        (error: unknown) => {
+          if (!isRetryable(error)) this.refusals.set(agentId, { error, atMs: this.now() });
+          throw error;
+        },
+      )
       .finally(() => this.inFlight.delete(agentId));
     this.inFlight.set(agentId, request);
     return request;

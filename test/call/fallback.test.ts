@@ -88,8 +88,8 @@ describe("agent never comes", () => {
 
   test("a wrong API key (401 from get-signed-url) is fatal and names ELEVENLABS_API_KEY", async () => {
     h = await startHarness({ agent: { apiKey: API_KEY }, env: { ELEVENLABS_API_KEY: "wrong-key-0123456789" } });
-    // No DID at the upgrade, so no signed URL is fetched ahead of start: the one request counted is the call's own.
-    const call = await h.call({ sessionId: "fb-key", upgradeHeaders: {} });
+    // The DID at the upgrade: the signed URL is fetched ahead of start, and its refusal answers the call's own connect too.
+    const call = await h.call({ sessionId: "fb-key", startDelayMs: 200 });
     await h.run(call.waitFor("transfer"));
     expect(h.agent.stats.signedUrlRequests).toBe(1);
     expect(h.agent.stats.connections).toBe(0);
