@@ -1,20 +1,6 @@
 /** What another process holds, read from /proc (Linux): RSS, CPU time, file descriptors by kind, and its TCP sockets by state. */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-
-/** /proc/net/tcp state codes. */
-const TCP_STATES: Record<string, string> = {
-  "01": "established",
-  "02": "syn_sent",
-  "03": "syn_recv",
-  "04": "fin_wait1",
-  "05": "fin_wait2",
-  "06": "time_wait",
-  "07": "close",
-  "08": "close_wait",
-  "09": "last_ack",
-  "0A": "listen",
-  "0B": "closing",
-};
+import { readTcpTable } from "../test/helpers/tcp-table.ts";
 
 export interface ProcessFigures {
   rssKiB: number;
@@ -32,24 +18,6 @@ export interface ProcessFigures {
 function statusKiB(status: string, field: string): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
   return match ? Number(match[1]) : Number.NaN;
-}
-
-/** The machine's TCP sockets (/proc/net/tcp and tcp6): local and remote address, state, inode. */
-function tcpSockets(): { local: string; remote: string; state: string; inode: string }[] {
-  const sockets = [];
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols.length > 9) sockets.push({ local: cols[1]!, remote: cols[2]!, state: TCP_STATES[cols[3]!] ?? cols[3]!, inode: cols[9]! });
-    }
-  }
-  return sockets;
 }
 
 /** Counts by key. */
@@ -82,12 +50,11 @@ export function processFigures(pid: number): ProcessFigures {
     if (kind === "socket") sockets.push(target.slice(8, -1));
   }
   const own = new Set(sockets);
-  const tcp = tally(tcpSockets().filter((s) => own.has(s.inode)).map((s) => s.state));
+  const tcp = tally(readTcpTable().filter((s) => own.has(s.inode)).map((s) => s.state));
   return { rssKiB: statusKiB(status, "VmRSS"), rssPeakKiB: statusKiB(status, "VmHWM"), cpuMs, fds, fdTotal: entries.length, tcp };
 }
 
 /** Connections in /proc/net/tcp* with `port` at either end, by state (TIME_WAIT ones belong to no process). */
 export function connectionsOnPort(port: number): Record<string, number> {
-  const suffix = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  return tally(tcpSockets().filter((s) => s.local.endsWith(suffix) || s.remote.endsWith(suffix)).map((s) => s.state));
+  return tally(readTcpTable().filter((s) => s.localPort === port || s.remotePort === port).map((s) => s.state));
 }

@@ -7,6 +7,8 @@ export interface TcpSocket {
   remotePort: number;
   /** Bytes written by the process and not yet acknowledged by the peer (tx_queue). */
   sendQueueBytes: number;
+  /** The socket's inode: /proc/<pid>/fd links name it as socket:[inode]. */
+  inode: string;
 }
 
 const STATES: Record<string, TcpSocket["state"]> = {
@@ -25,22 +27,34 @@ const STATES: Record<string, TcpSocket["state"]> = {
 
 const portOf = (address: string) => Number.parseInt(address.split(":")[1] ?? "0", 16);
 
+/** Every IPv4 and IPv6 TCP socket of this machine (/proc/net/tcp and tcp6). */
+export function readTcpTable(): TcpSocket[] {
+  const sockets: TcpSocket[] = [];
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.trim().split("\n").slice(1)) {
+      const [, local = "", remote = "", st = "", queues = "", , , , , inode = ""] = line.trim().split(/\s+/);
+      sockets.push({
+        state: STATES[st.toUpperCase()] ?? "unknown",
+        localPort: portOf(local),
+        remotePort: portOf(remote),
+        sendQueueBytes: Number.parseInt(queues.split(":")[0] ?? "0", 16),
+        inode,
+      });
+    }
+  }
+  return sockets;
+}
+
 /**
  * Sockets with `port` as their local or remote port, listeners left out.
  * @example tcpSockets(gateway.port).filter((s) => s.localPort === gateway.port) // the gateway's side of each call
  */
 export function tcpSockets(port: number): TcpSocket[] {
-  const lines = readFileSync("/proc/net/tcp", "utf8").trim().split("\n").slice(1);
-  const sockets: TcpSocket[] = [];
-  for (const line of lines) {
-    const [, local = "", remote = "", st = "", queues = ""] = line.trim().split(/\s+/);
-    const socket: TcpSocket = {
-      state: STATES[st.toUpperCase()] ?? "unknown",
-      localPort: portOf(local),
-      remotePort: portOf(remote),
-      sendQueueBytes: Number.parseInt(queues.split(":")[0] ?? "0", 16),
-    };
-    if (socket.state !== "listen" && (socket.localPort === port || socket.remotePort === port)) sockets.push(socket);
-  }
-  return sockets;
+  return readTcpTable().filter((s) => s.state !== "listen" && (s.localPort === port || s.remotePort === port));
 }
