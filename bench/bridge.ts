@@ -1,180 +1,391 @@
 /**
- * Call bridge benchmark: N simulated calls (default 100) through a gateway child process to the fake
- * agent on loopback for a bounded time. Prints added latency per direction (p50/p95/p99, measured
- * outside the gateway: frame sent → frame forwarded received, so it includes two loopback hops)
- * and the gateway's CPU per call.
+ * Side-by-side bridge benchmark: Homebook (`bun src/main.ts serve`, every feature on) and a
+ * minimal pass-through bridge (bench/bare-bridge.ts), run alternately against the same echo agent
+ * (bench/bridge-agent.ts) with the same real-time callers (bench/bridge-callers.ts). Each gateway,
+ * the agent and the callers are separate processes on 127.0.0.1; Homebook is driven only through its
+ * public surfaces (environment, the `bots` command, /ws, /health/performance, /metrics).
  *
- *   bun bench/bridge.ts [--calls 100] [--seconds 10] [--format pcm_16000]
+ *   bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 8] [--rounds 2]
+ *                       [--warmup 2] [--profile] [--public-agent]
+ *
+ * --profile writes a CPU profile of each Homebook run to bench/out/profiles (bun --cpu-prof);
+ * --public-agent runs Homebook without ELEVENLABS_API_KEY (no signed URLs).
+ *
+ * Prints one table per (agent format, calls): Homebook vs the bare bridge (medians over rounds) and
+ * their ratio, then the targets. Every run's figures go to bench/out/bridge-<time>.json.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { parseAgentAudioFormat, type AgentAudioFormat } from "../src/audio/agent-format.ts";
-import { startFakeAgentServer } from "../src/sim/fake-agent-server.ts";
-import { tonePcm16, toneMulaw } from "../src/sim/tones.ts";
-import { encodeAgentAudio } from "../src/sim/agent-audio.ts";
+import type { Subprocess } from "bun";
+import type { AgentReport } from "./bridge-agent.ts";
+import type { CallersConfig, CallersReport } from "./bridge-callers.ts";
+import { analyzeTraffic, type TrafficFigures } from "./bridge-analysis.ts";
+import { lineStartingWith, nowMs, readLines, type Spread } from "./bridge-common.ts";
+import { printTables } from "./bridge-report.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const OUT_DIR = join(ROOT, "bench", "out");
+const CLOCK_TICKS_PER_SECOND = 100; // /proc/<pid>/stat utime and stime unit (getconf CLK_TCK)
+const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
+const MCUBE_TOKEN = "bench-mcube-token-0123456789abcdef";
+
+export type Bridge = "homebook" | "bare";
+
+export interface RunResult {
+  bridge: Bridge;
+  format: string;
+  /** The format of the agent this bridge talked to (the bare bridge: always ulaw_8000). */
+  agentFormat: string;
+  calls: number;
+  round: number;
+  /** The machine's 1-minute load average when the run started (others may share it). */
+  loadAvg1m: number;
+  windowS: number;
+  cpuMs: number;
+  cpuMsPerCallSecond: number;
+  rssIdleMiB: number;
+  rssPeakMiB: number;
+  rssHwmMiB: number;
+  rssPerCallKiB: number;
+  /** The gateway's own event-loop delay over the window, from its GET /health/performance. */
+  gatewayLagMs: { p99: number; max: number; mean: number };
+  /** Homebook only: what /metrics said about the window. */
+  metrics?: Record<string, number>;
+  loadTimerLateMs: Spread;
+  agentTimerLateMs: Spread;
+  /** Latency figures count only when both load processes kept their timers within 5 ms (p99). */
+  latencyValid: boolean;
+  traffic: TrafficFigures;
+}
 
 const { values } = parseArgs({
   options: {
-    calls: { type: "string", default: "100" },
-    seconds: { type: "string", default: "10" },
-    format: { type: "string", default: "pcm_16000" },
-    gateway: { type: "string" },
+    formats: { type: "string", default: "ulaw_8000,pcm_16000" },
+    calls: { type: "string", default: "100,200" },
+    seconds: { type: "string", default: "8" },
+    rounds: { type: "string", default: "2" },
+    warmup: { type: "string", default: "2" },
+    profile: { type: "boolean", default: false },
+    "public-agent": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
   },
 });
 
-if (values.gateway) await runGateway(values.gateway);
-else await runBench(Number(values.calls), Number(values.seconds), values.format as AgentAudioFormat);
+if (values.help) {
+  console.log("bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 8] [--rounds 2] [--warmup 2] [--profile] [--public-agent]");
+  process.exit(0);
+}
 
-/** Child process: the gateway alone, so its CPU time is measured apart from the simulators. */
-async function runGateway(agentBaseUrl: string): Promise<void> {
-  const { loadConfig } = await import("../src/config/index.ts");
-  const { createLogger } = await import("../src/log/logger.ts");
-  const { CallManager } = await import("../src/call/call-manager.ts");
-  const { createMemoryBotResolver } = await import("../test/helpers/memory-bot-resolver.ts");
-  const { startGateway } = await import("../src/http/server.ts");
-  const dir = mkdtempSync(join(tmpdir(), "homebook-bench-"));
-  const config = loadConfig({
+const formats = values.formats.split(",").map((f) => f.trim()).filter(Boolean);
+const callCounts = values.calls.split(",").map(Number);
+const windowS = Number(values.seconds);
+const rounds = Number(values.rounds);
+const warmupS = Number(values.warmup);
+for (const f of formats) if (!/^(ulaw_8000|pcm_\d+)$/.test(f)) usageError(`--formats: "${f}" is not ulaw_8000 or pcm_<rate>`);
+if (callCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) usageError("--calls: whole numbers from 1 to 1000, comma-separated");
+if (!(windowS > 0 && windowS <= 120)) usageError("--seconds: the measured window, 1 to 120");
+if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 10)) usageError("--rounds: 1 to 10 (each round runs Homebook once and the bare bridge once)");
+if (!(warmupS >= 0 && warmupS <= 30)) usageError("--warmup: 0 to 30 seconds");
+
+function usageError(message: string): never {
+  console.error(`bench/bridge.ts: ${message}`);
+  process.exit(2);
+}
+
+// ---- child processes: every one is killed at the end, also on error or Ctrl-C ----
+
+const children = new Set<Subprocess>();
+function spawn(cmd: string[], options: { cwd: string; env: Record<string, string>; log: string; stdin?: "pipe" }): Subprocess<"pipe" | "ignore", "pipe", "inherit"> {
+  const child = Bun.spawn(cmd, {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env },
+    stdin: options.stdin ?? "ignore",
+    stdout: "pipe",
+    stderr: Bun.file(options.log),
+  }) as unknown as Subprocess<"pipe" | "ignore", "pipe", "inherit">;
+  children.add(child);
+  void child.exited.then(() => children.delete(child));
+  return child;
+}
+function killAll(): void {
+  for (const child of children) child.kill("SIGKILL");
+}
+process.on("exit", killAll);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+/** Sends SIGTERM, then SIGKILL if the process is still there after `graceMs`. */
+async function stop(child: Subprocess, graceMs = 5000): Promise<void> {
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+function tell(child: Subprocess<"pipe" | "ignore", "pipe", "inherit">, line: string): void {
+  const stdin = child.stdin as import("bun").FileSink;
+  stdin.write(`${line}\n`);
+  stdin.flush();
+}
+
+// ---- readings of the gateway process, from outside ----
+
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND; // utime + stime
+}
+
+function statusKiB(pid: number, key: "VmRSS" | "VmHWM"): number {
+  const match = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+/** VmRSS once it has stopped growing (start-up loads modules lazily): 1 s without moving by 1 MiB, at most 10 s. */
+async function settledRssKiB(pid: number): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    samples.push(statusKiB(pid, "VmRSS"));
+    const recent = samples.slice(-5);
+    if (recent.length === 5 && Math.max(...recent) - Math.min(...recent) < 1024) break;
+    await Bun.sleep(250);
+  }
+  return samples[samples.length - 1]!;
+}
+
+function freePort(): number {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = listener.port;
+  listener.stop(true);
+  return port;
+}
+
+async function getJson(url: string, headers: Record<string, string> = {}): Promise<any> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`GET ${url}: ${res.status}`);
+  return res.json();
+}
+
+/**
+ * The few /metrics figures worth a cross-check. Not its event-loop lag: under Bun every
+ * monitorEventLoopDelay shares one histogram, and /health/performance has just reset it.
+ */
+async function scrapeMetrics(base: string): Promise<Record<string, number>> {
+  const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`GET /metrics: ${res.status}`);
+  const text = await res.text();
+  const figure = (pattern: RegExp) => {
+    let sum = 0;
+    for (const m of text.matchAll(pattern)) sum += Number(m[1]);
+    return sum;
+  };
+  return {
+    dropped_frames: figure(/^homebook_dropped_frames_total\{[^}]*\} (\S+)$/gm),
+    call_errors: figure(/^homebook_call_errors_total\{[^}]*\} (\S+)$/gm),
+  };
+}
+
+async function waitHealthy(base: string, child: Subprocess, timeoutMs = 15_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode} before answering /health/performance`);
+    const ok = await fetch(`${base}/health/performance`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    if (ok) return;
+    await Bun.sleep(50);
+  }
+  throw new Error(`gateway did not answer ${base}/health/performance within ${timeoutMs} ms`);
+}
+
+// ---- one run: one gateway, a fresh agent and fresh callers ----
+
+async function startHomebook(dir: string, port: number, agentBase: string, agentId: string): Promise<Subprocess> {
+  const env = {
     HOST: "127.0.0.1",
-    PORT: "0",
-    LOG_FILE: join(dir, "bench.log"),
-    HOMEBOOK_DB_PATH: join(dir, "bench.db"),
+    PORT: String(port),
+    LOG_LEVEL: "warn",
+    LOG_FILE: join(dir, "homebook.log"),
+    HOMEBOOK_DB_PATH: join(dir, "homebook.db"),
     OUTBOX_PATH: join(dir, "outbox.jsonl"),
-    ELEVENLABS_BASE_URL: agentBaseUrl,
-    ELEVENLABS_AGENT_ID: "agent_bench",
+    ELEVENLABS_BASE_URL: agentBase,
+    // With a key Homebook fetches a signed URL per agent (private agents, as in production).
+    ...(values["public-agent"] ? {} : { ELEVENLABS_API_KEY: "bench-elevenlabs-key" }),
+    ELEVENLABS_AGENT_ID: agentId,
     MAX_CONCURRENT_CALLS: "1000",
     ELEVENLABS_MAX_CONNECTIONS: "1000",
-  });
-  const logger = createLogger({ level: "warn", stdout: "none" });
-  const manager = new CallManager({ config, logger, bots: createMemoryBotResolver(config) });
-  const gateway = await startGateway({ config, logger, sockets: manager.socketHandler() });
-  let cpuAtBegin = process.cpuUsage();
-  let wallAtBegin = performance.now();
-  console.log(`READY ${gateway.port}`);
-  for await (const line of console) {
-    if (line === "begin") {
-      cpuAtBegin = process.cpuUsage();
-      wallAtBegin = performance.now();
-    } else if (line === "report") {
-      const cpu = process.cpuUsage(cpuAtBegin);
-      console.log(`REPORT ${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - wallAtBegin, rssMb: process.memoryUsage().rss / 2 ** 20 })}`);
-      await gateway.stop();
-      process.exit(0);
-    }
-  }
+    ADMIN_TOKEN,
+    MCUBE_AUTH_TOKEN: MCUBE_TOKEN,
+  };
+  // The callers' DID has a bot of its own, with overrides and variables, as in production.
+  const bots = spawn(
+    [process.execPath, join(ROOT, "src/main.ts"), "bots", "add", "--did", "8040001234", "--agent-id", agentId, "--name", "Bench",
+      "--company", "Bench Realty", "--first-message", "Namaste, Bench Realty here", "--language", "en", "--var", "city=Pune"],
+    { cwd: dir, env, log: join(dir, "bots.err") },
+  );
+  if ((await bots.exited) !== 0) throw new Error(`homebook bots add failed: ${readFileSync(join(dir, "bots.err"), "utf8")}`);
+  const profile = values.profile ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${join(OUT_DIR, "profiles")}`] : [];
+  return spawn([process.execPath, ...profile, join(ROOT, "src/main.ts"), "serve"], { cwd: dir, env, log: join(dir, "homebook.err") });
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
+async function runOnce(bridge: Bridge, format: string, calls: number, round: number): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), `homebook-bridge-${bridge}-`));
+  const loadAvg1m = loadavg()[0]!;
+  try {
+    const agentFormat = bridge === "bare" ? "ulaw_8000" : format;
+    const agentId = `agent_bench_${agentFormat}`;
+    const agent = spawn([process.execPath, join(import.meta.dir, "bridge-agent.ts")], { cwd: dir, env: {}, log: join(dir, "agent.err"), stdin: "pipe" });
+    const agentLines = readLines(agent.stdout);
+    const agentPort = Number(await lineStartingWith(agentLines, "READY ", 10_000, "agent"));
+    const agentBase = `http://127.0.0.1:${agentPort}`;
 
-function summary(label: string, samples: number[]): string {
-  const s = [...samples].sort((a, b) => a - b);
-  const f = (v: number) => `${v.toFixed(2)} ms`;
-  return `${label.padEnd(10)} n=${String(s.length).padStart(6)}  p50 ${f(percentile(s, 50))}  p95 ${f(percentile(s, 95))}  p99 ${f(percentile(s, 99))}  max ${f(s[s.length - 1] ?? Number.NaN)}`;
-}
+    const port = freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const gateway =
+      bridge === "homebook"
+        ? await startHomebook(dir, port, agentBase, agentId)
+        : spawn([process.execPath, join(import.meta.dir, "bare-bridge.ts")], {
+            cwd: dir,
+            env: { PORT: String(port), AGENT_URL: `ws://127.0.0.1:${agentPort}/v1/convai/conversation?agent_id=${agentId}` },
+            log: join(dir, "bare.err"),
+          });
+    await waitHealthy(base, gateway);
+    const rssIdleKiB = await settledRssKiB(gateway.pid);
+    let rssPeakKiB = rssIdleKiB;
+    const sampler = setInterval(() => {
+      rssPeakKiB = Math.max(rssPeakKiB, statusKiB(gateway.pid, "VmRSS"));
+    }, 200);
 
-async function runBench(calls: number, seconds: number, format: AgentAudioFormat): Promise<void> {
-  const agent = await startFakeAgentServer({ firstMessage: null, pingIntervalMs: 5000, inputFormat: format, outputFormat: format });
-  const child = Bun.spawn(["bun", import.meta.path, "--gateway", agent.baseUrl], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
-  const lines = readLines(child.stdout);
-  const ready = await lines.next();
-  const port = Number(String(ready.value).split(" ")[1]);
-  child.stdin.write("begin\n");
-  child.stdin.flush();
-
-  const uplink: number[] = [];
-  const downlink: number[] = [];
-  const callerFrame = toneMulaw(1000, 20);
-  const agentChunk = encodeAgentAudio(tonePcm16(660, 100, parseAgentAudioFormat(format)!.sampleRate), format);
-  const agentChunkB64 = Buffer.from(agentChunk).toString("base64");
-  const mediaB64 = Buffer.from(callerFrame).toString("base64");
-  const sockets: WebSocket[] = [];
-  const convs: any[] = [];
-  const deadline = performance.now() + seconds * 1000;
-
-  for (let i = 0; i < calls; i++) {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/bench-${i}`, { headers: { "X-DID": "8040001234" } } as any);
-    await new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = reject)));
-    ws.send(JSON.stringify({ event: "start", start: { callId: `call-${i}`, streamId: `stream-${i}` } }));
-    const sentAt: number[] = [];
-    let downBytes = 0;
-    const agentSentAt: number[] = [];
-    (ws as any).sentAt = sentAt;
-    (ws as any).agentSentAt = agentSentAt;
-    ws.onmessage = (event) => {
-      const now = performance.now();
-      const frame = JSON.parse(String(event.data));
-      if (frame.event !== "playAudio") return;
-      const bytes = Buffer.from(frame.media.payload, "base64").length;
-      // Agent chunk k covers μ-law bytes [800k, 800k + 800): its latency is the arrival of its first byte.
-      for (let k = Math.ceil(downBytes / 800); k * 800 < downBytes + bytes; k++) {
-        if (agentSentAt[k] !== undefined) downlink.push(now - agentSentAt[k]!);
-      }
-      downBytes += bytes;
+    const callersConfig: CallersConfig = {
+      url: `ws://127.0.0.1:${port}`,
+      token: bridge === "homebook" ? MCUBE_TOKEN : undefined,
+      calls,
+      sessionPrefix: `bench-${bridge}-${round}`,
+      rampMs: Math.min(2000, calls * 10),
+      warmupMs: warmupS * 1000,
+      windowMs: windowS * 1000,
+      tailMs: 1000,
+      out: join(dir, "callers.json"),
     };
-    sockets.push(ws);
-    const conv = (await agent.nextConversation(10_000)) as any;
-    await conv.init;
-    let received = 0;
-    conv.onUserAudio(() => {
-      const at = sentAt[received++];
-      if (at !== undefined) uplink.push(performance.now() - at);
+    const callers = spawn([process.execPath, join(import.meta.dir, "bridge-callers.ts"), JSON.stringify(callersConfig)], {
+      cwd: dir,
+      env: {},
+      log: join(dir, "callers.err"),
     });
-    convs.push(conv);
-    await Bun.sleep(Math.max(0, 1000 / calls - 1)); // stagger call starts over ~1 s
-  }
+    const callerLines = readLines(callers.stdout);
+    await lineStartingWith(callerLines, "READY", 10_000, "callers");
+    await lineStartingWith(callerLines, "WINDOW_BEGIN", callersConfig.rampMs + 10_000 + callersConfig.warmupMs + 5000, "callers");
+    tell(agent, "record");
+    await getJson(`${base}/health/performance`); // resets the gateway's event-loop histogram
+    const cpuBeginMs = cpuMsOf(gateway.pid);
+    const beginMs = nowMs();
+    await lineStartingWith(callerLines, "WINDOW_END", callersConfig.windowMs + 5000, "callers");
+    const cpuEndMs = cpuMsOf(gateway.pid);
+    const endMs = nowMs();
+    const perf = await getJson(`${base}/health/performance`);
+    const metrics = bridge === "homebook" ? await scrapeMetrics(base) : undefined;
+    await lineStartingWith(callerLines, "DONE", callersConfig.tailMs + 10_000, "callers");
+    clearInterval(sampler);
+    const rssHwmKiB = statusKiB(gateway.pid, "VmHWM");
+    tell(agent, `report ${join(dir, "agent.json")}`);
+    await lineStartingWith(agentLines, "REPORTED", 30_000, "agent");
+    tell(agent, "exit");
+    await Promise.all([stop(gateway), stop(agent), stop(callers)]);
 
-  // 20 ms caller frames for every call; 100 ms agent chunks for every conversation (both real time).
-  let mediaTick = 0;
-  const media = setInterval(() => {
-    mediaTick++;
-    for (const ws of sockets) {
-      (ws as any).sentAt.push(performance.now());
-      ws.send(`{"event":"media","sequenceNumber":${mediaTick},"media":{"track":"inbound","chunk":${mediaTick},"timestamp":${mediaTick * 20},"payload":"${mediaB64}"}}`);
+    const callersReport = JSON.parse(readFileSync(callersConfig.out, "utf8")) as CallersReport;
+    const agentReport = JSON.parse(readFileSync(join(dir, "agent.json"), "utf8")) as AgentReport;
+    const measuredS = (endMs - beginMs) / 1000;
+    const cpuMs = cpuEndMs - cpuBeginMs;
+    const loadTimerLateMs = callersReport.timerLateMs;
+    const agentTimerLateMs = agentReport.timerLateMs;
+    return {
+      bridge,
+      format,
+      agentFormat,
+      calls,
+      round,
+      loadAvg1m,
+      windowS: measuredS,
+      cpuMs,
+      cpuMsPerCallSecond: cpuMs / (calls * measuredS),
+      rssIdleMiB: rssIdleKiB / 1024,
+      rssPeakMiB: rssPeakKiB / 1024,
+      rssHwmMiB: rssHwmKiB / 1024,
+      rssPerCallKiB: (rssPeakKiB - rssIdleKiB) / calls,
+      gatewayLagMs: { p99: perf.event_loop_delay.p99_ms, max: perf.event_loop_delay.max_ms, mean: perf.event_loop_delay.mean_ms },
+      metrics,
+      loadTimerLateMs,
+      agentTimerLateMs,
+      latencyValid: loadTimerLateMs.p99 < 5 && agentTimerLateMs.p99 < 5,
+      traffic: analyzeTraffic(callersReport, agentReport),
+    };
+  } catch (err) {
+    for (const name of ["homebook.err", "bare.err", "agent.err", "callers.err"]) {
+      const text = (() => {
+        try {
+          return readFileSync(join(dir, name), "utf8").trim();
+        } catch {
+          return "";
+        }
+      })();
+      if (text) console.error(`--- ${name} (last lines)\n${text.split("\n").slice(-15).join("\n")}`);
     }
-  }, 20);
-  const speech = setInterval(() => {
-    convs.forEach((conv, i) => {
-      (sockets[i] as any).agentSentAt.push(performance.now());
-      conv.sendFrame({ type: "audio", audio_event: { audio_base_64: agentChunkB64, event_id: 1 } });
-    });
-  }, 100);
-  while (performance.now() < deadline) await Bun.sleep(100);
-  clearInterval(media);
-  clearInterval(speech);
-  await Bun.sleep(300);
-  child.stdin.write("report\n");
-  child.stdin.flush();
-  let report: { cpuMs: number; wallMs: number; rssMb: number } | undefined;
-  for (let line = await lines.next(); !line.done; line = await lines.next()) {
-    if (String(line.value).startsWith("REPORT ")) report = JSON.parse(String(line.value).slice(7));
-  }
-  for (const ws of sockets) ws.close();
-  await agent.stop();
-
-  console.log(`bridge bench: ${calls} calls, ${seconds} s, agent format ${format}, PLAY_CHUNK_MS 100, loopback, ${navigator.hardwareConcurrency} cores`);
-  console.log("added latency, frame sent → forwarded frame received (includes 2 loopback hops):");
-  console.log(`  ${summary("uplink", uplink)}`);
-  console.log(`  ${summary("downlink", downlink)}`);
-  if (report) {
-    const callSeconds = (calls * report.wallMs) / 1000;
-    console.log(`gateway CPU: ${report.cpuMs.toFixed(0)} ms over ${(report.wallMs / 1000).toFixed(1)} s = ${((report.cpuMs / report.wallMs) * 100).toFixed(1)}% of one core`);
-    console.log(`  per call: ${(report.cpuMs / callSeconds).toFixed(2)} ms CPU per call-second (${((report.cpuMs / callSeconds) / 10).toFixed(3)}% of a core); RSS ${report.rssMb.toFixed(0)} MB`);
+    throw err;
+  } finally {
+    killAll();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      yield buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
+function runLine(r: RunResult): string {
+  const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : "-");
+  const t = r.traffic;
+  return (
+    `  ${r.bridge.padEnd(8)} ${r.format} ${r.calls} calls r${r.round} (load ${f(r.loadAvg1m)}): cpu ${f(r.cpuMsPerCallSecond, 3)} ms/call-s` +
+    ` | rss ${f(r.rssIdleMiB, 1)}/${f(r.rssPeakMiB, 1)} MiB` +
+    ` | up p99 ${f(t.uplink.p99)} down p99 ${f(t.downlink.p99)} ms${r.latencyValid ? "" : " VOID"}` +
+    ` | gw lag p99 ${f(r.gatewayLagMs.p99)} ms | lost ${t.lostUp.frames}/${t.lostDown.frames}` +
+    ` | load lag p99 ${f(r.loadTimerLateMs.p99)} agent lag p99 ${f(r.agentTimerLateMs.p99)} ms` +
+    (t.problems.length ? ` | ${t.problems.length} problems: ${t.problems.slice(0, 3).join("; ")}` : "")
+  );
+}
+
+// ---- the whole benchmark ----
+
+mkdirSync(OUT_DIR, { recursive: true });
+console.log(
+  `bridge bench: ${formats.join(", ")} × ${callCounts.join(", ")} calls, ${windowS} s window after ${warmupS} s warm-up, ${rounds} round(s),` +
+    ` ${navigator.hardwareConcurrency} cores, Bun ${Bun.version}`,
+);
+console.log(`Homebook: bun src/main.ts serve, LOG_LEVEL=warn, SQLite store with a bot for the callers' DID (overrides, variables), call records,
+  ${values["public-agent"] ? "public agent URL (no ELEVENLABS_API_KEY)" : "signed URLs (ELEVENLABS_API_KEY)"}, MCUBE_AUTH_TOKEN, ADMIN_TOKEN (/metrics scraped at the window's start and end), other settings default
+bare bridge: bench/bare-bridge.ts (re-wraps base64 payloads both ways, answers pings; μ-law only)
+agent: bench/bridge-agent.ts, its own process: echoes every user_audio_chunk at once, a new turn (event_id) every second, pings every 2 s
+callers: bench/bridge-callers.ts, its own process: 20 ms μ-law frames in real time (1 s tone, 1 s silence), four 5 ms phases, checkpoints acked at once
+figures: CPU = utime+stime of the gateway process (/proc) over the window ÷ (calls × window s); RSS from /proc (idle once settled, peak sampled
+  every 200 ms); latency timed between the callers' and the agent's processes (so it includes two loopback hops), uplink per frame
+  sent in the window, downlink per agent chunk sent in the window (to the playAudio carrying its start); event-loop lag from each
+  gateway's own GET /health/performance (monitorEventLoopDelay; 10 ms resolution in effect for both) over the window`);
+const results: RunResult[] = [];
+for (const format of formats) {
+  for (const calls of callCounts) {
+    for (let round = 1; round <= rounds; round++) {
+      // H B, then B H: neither bridge always runs first (the machine warms up and drifts).
+      const order: Bridge[] = round % 2 === 1 ? ["homebook", "bare"] : ["bare", "homebook"];
+      for (const bridge of order) {
+        const result = await runOnce(bridge, format, calls, round);
+        results.push(result);
+        console.log(runLine(result));
+      }
     }
   }
 }
+const outFile = join(OUT_DIR, `bridge-${new Date().toISOString().replaceAll(":", "-").slice(0, 19)}.json`);
+await Bun.write(outFile, JSON.stringify({ args: values, bun: Bun.version, results }, null, 1));
+printTables(results, { windowS, warmupS, rounds });
+console.log(`\nevery run: ${outFile}`);
+process.exit(0);

@@ -1,0 +1,166 @@
+/**
+ * The bridge benchmark's load generator, a process of its own: N Mcube-style callers on one
+ * gateway, each sending real-time 20 ms μ-law frames (1 s tone spurts, 1 s silence, always
+ * streaming as a phone line does), answering checkpoints, and stamping every frame sent and every
+ * playAudio received. Calls are spread over four 5 ms phases, as independent calls would be.
+ *
+ *   bun bench/bridge-callers.ts '<CallersConfig as JSON>'
+ *
+ * Prints READY, WINDOW_BEGIN and WINDOW_END (the measured window, after the warm-up) and DONE once
+ * its report is written to `out`.
+ */
+import { toneMulaw } from "../src/sim/tones.ts";
+import { nowMs, spread, TickClock, type Spread } from "./bridge-common.ts";
+
+export interface CallersConfig {
+  /** ws://127.0.0.1:PORT (the gateway); calls go to `${url}/ws/${sessionId}`. */
+  url: string;
+  /** Sent as ?token= when set (MCUBE_AUTH_TOKEN). */
+  token?: string;
+  calls: number;
+  sessionPrefix: string;
+  /** Calls are opened evenly over this time. */
+  rampMs: number;
+  warmupMs: number;
+  windowMs: number;
+  /** After the last frame: time for audio in flight to arrive before hanging up. */
+  tailMs: number;
+  out: string;
+}
+
+/** What one caller saw; times are nowMs(), offsets in μ-law bytes. */
+export interface CallerReport {
+  sessionId: string;
+  /** Send time of every frame (frame k starts at μ-law byte 160·k). */
+  sentAtMs: number[];
+  /** Arrival time and end offset of each playAudio. */
+  playAtMs: number[];
+  playEnd: number[];
+  playBytes: number;
+  checkpoints: number;
+  /** Any other command from the gateway (clearAudio, transfer, terminate …), by event name. */
+  otherEvents: Record<string, number>;
+  closeCode?: number;
+  error?: string;
+}
+
+export interface CallersReport {
+  windowBeginMs: number;
+  windowEndMs: number;
+  /** Lateness of the 5 ms frame ticks inside the window. */
+  timerLateMs: Spread;
+  calls: CallerReport[];
+}
+
+const FRAME_BYTES = 160;
+const PHASES = 4;
+const TICK_MS = 20 / PHASES;
+
+const config = JSON.parse(process.argv[2] ?? "{}") as CallersConfig;
+const tone = toneMulaw(440, 1000);
+const toneFrames = Array.from({ length: 50 }, (_, k) => Buffer.from(tone.subarray(k * FRAME_BYTES, (k + 1) * FRAME_BYTES)).toString("base64"));
+const silenceFrame = Buffer.alloc(FRAME_BYTES, 0xff).toString("base64");
+
+interface Caller {
+  report: CallerReport;
+  ws: WebSocket;
+  streamId: string;
+  live: boolean;
+  closed: Promise<void>;
+}
+
+const callers: Caller[] = [];
+const phases: Caller[][] = Array.from({ length: PHASES }, () => []);
+let sending = true;
+
+function onCommand(caller: Caller, text: string): void {
+  const atMs = nowMs();
+  const frame = JSON.parse(text);
+  const { report } = caller;
+  if (frame.event === "playAudio") {
+    const b64: string = frame.media.payload;
+    report.playBytes += (b64.length * 3) / 4 - (b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0);
+    report.playAtMs.push(atMs);
+    report.playEnd.push(report.playBytes);
+  } else if (frame.event === "checkpoint") {
+    report.checkpoints++;
+    caller.ws.send(JSON.stringify({ event: "playedStream", streamId: caller.streamId, name: frame.name }));
+  } else {
+    report.otherEvents[frame.event] = (report.otherEvents[frame.event] ?? 0) + 1;
+    if (frame.event === "clearAudio") caller.ws.send(JSON.stringify({ event: "clearedAudio", streamId: caller.streamId }));
+  }
+}
+
+function open(i: number): Caller {
+  const sessionId = `${config.sessionPrefix}-${i}`;
+  const streamId = `stream-${sessionId}`;
+  const query = config.token ? `?token=${encodeURIComponent(config.token)}` : "";
+  const headers = { "X-DID": "8040001234", "X-CustNumber": `98${String(76540000 + i)}`, "X-CustName": `Caller ${i}`, "X-BID": "bench" };
+  const ws = new WebSocket(`${config.url}/ws/${sessionId}${query}`, { headers } as unknown as string[]);
+  const report: CallerReport = { sessionId, sentAtMs: [], playAtMs: [], playEnd: [], playBytes: 0, checkpoints: 0, otherEvents: {} };
+  let resolveClosed!: () => void;
+  const caller: Caller = { report, ws, streamId, live: false, closed: new Promise((r) => (resolveClosed = r)) };
+  ws.onopen = () => {
+    ws.send(JSON.stringify({
+      event: "start",
+      sequenceNumber: 0,
+      start: { callId: `call-${sessionId}`, streamId, tracks: ["inbound"], mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000 } },
+    }));
+    caller.live = true;
+    phases[i % PHASES]!.push(caller);
+  };
+  ws.onmessage = (event) => onCommand(caller, String(event.data));
+  ws.onerror = () => (report.error ??= "websocket error");
+  ws.onclose = (event) => {
+    caller.live = false;
+    report.closeCode = event.code;
+    resolveClosed();
+  };
+  return caller;
+}
+
+function sendFrame(caller: Caller): void {
+  const k = caller.report.sentAtMs.length;
+  const payload = Math.floor(k / 50) % 2 === 0 ? toneFrames[k % 50]! : silenceFrame;
+  caller.report.sentAtMs.push(nowMs());
+  caller.ws.send(
+    `{"event":"media","sequenceNumber":${k + 1},"streamId":"${caller.streamId}","media":{"track":"inbound","chunk":${k + 1},"timestamp":"${k * 20}","payload":"${payload}"}}`,
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+console.log("READY");
+const clock = new TickClock();
+clock.every(TICK_MS, (tick) => {
+  if (!sending) return;
+  for (const caller of phases[tick % PHASES]!) if (caller.live) sendFrame(caller);
+});
+
+for (let i = 0; i < config.calls; i++) {
+  callers.push(open(i));
+  await sleep(config.rampMs / config.calls);
+}
+// Every call open or failed, within a bound.
+for (let waited = 0; waited < 10_000 && callers.some((c) => !c.live && c.report.closeCode === undefined); waited += 50) await sleep(50);
+await sleep(config.warmupMs);
+const windowBeginMs = nowMs();
+clock.recording = true;
+console.log("WINDOW_BEGIN");
+await sleep(config.windowMs);
+const windowEndMs = nowMs();
+clock.recording = false;
+console.log("WINDOW_END");
+sending = false;
+await sleep(config.tailMs);
+clock.stop();
+for (const caller of callers) {
+  if (caller.ws.readyState !== WebSocket.OPEN) continue;
+  caller.ws.send(JSON.stringify({ event: "stop", streamId: caller.streamId, reason: "hangup" }));
+  caller.ws.close(1000, "hangup");
+}
+await Promise.race([Promise.all(callers.map((c) => c.closed)), sleep(3000)]);
+const report: CallersReport = { windowBeginMs, windowEndMs, timerLateMs: spread(clock.lateMs), calls: callers.map((c) => c.report) };
+await Bun.write(config.out, JSON.stringify(report));
+console.log("DONE");
+process.exit(0);
