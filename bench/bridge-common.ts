@@ -34,6 +34,8 @@ export function bytesPerMulawByte(format: string): number {
  */
 export class TickClock {
   readonly lateMs: number[] = [];
+  /** The first 100 recorded ticks that were 5 ms late or more: [when (nowMs), how late (ms)]. */
+  readonly lateTicks: [number, number][] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   /** Only ticks while this is true are recorded (the measured window). */
@@ -45,7 +47,11 @@ export class TickClock {
     const run = () => {
       if (this.stopped) return;
       const dueMs = startMs + tick * periodMs;
-      if (this.recording) this.lateMs.push(Math.max(0, nowMs() - dueMs));
+      if (this.recording) {
+        const lateMs = Math.max(0, nowMs() - dueMs);
+        this.lateMs.push(lateMs);
+        if (lateMs >= 5 && this.lateTicks.length < 100) this.lateTicks.push([dueMs, lateMs]);
+      }
       fn(tick);
       tick++;
       this.timer = setTimeout(run, Math.max(0, startMs + tick * periodMs - nowMs()));

@@ -76,6 +76,9 @@ export function printTables(results: RunResult[], { windowS, warmupS, rounds }: 
       `${fix(s.m((r) => pick(r).p50))} / ${fix(Math.max(...s.runs.map((r) => pick(r).p99)))} / ${fix(Math.max(...s.runs.map((r) => pick(r).max)))} ms`;
     console.log(row("load timer lag p50 / worst p99 / max", late(h, (r) => r.loadTimerLateMs), late(b, (r) => r.loadTimerLateMs)));
     console.log(row("agent timer lag p50 / worst p99 / max", late(h, (r) => r.agentTimerLateMs), late(b, (r) => r.agentTimerLateMs)));
+    const load = (s: Side) =>
+      `${fix(s.m((r) => r.loadCpuPercent.callers), 0)} / ${fix(s.m((r) => r.loadCpuPercent.agent), 0)} / ${fix(Math.max(...s.runs.map((r) => r.othersCpuPercent.during)), 0)} %`;
+    console.log(row("CPU of callers / agent / worst others", load(h), load(b)));
     const problems = runs.flatMap((r) => r.traffic.problems.map((p) => `${r.bridge} r${r.round}: ${p}`));
     if (problems.length > 0) console.log(`  problems (${problems.length}): ${problems.slice(0, 5).join("; ")}`);
 

@@ -15,7 +15,7 @@
  * their ratio, then the targets. Every run's figures go to bench/out/bridge-<time>.json.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
@@ -28,6 +28,8 @@ import { printTables } from "./bridge-report.ts";
 const ROOT = resolve(import.meta.dir, "..");
 const OUT_DIR = join(ROOT, "bench", "out");
 const CLOCK_TICKS_PER_SECOND = 100; // /proc/<pid>/stat utime and stime unit (getconf CLK_TCK)
+const QUIET_PERCENT = 15;
+const QUIET_WAIT_MS = 60_000;
 const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
 const MCUBE_TOKEN = "bench-mcube-token-0123456789abcdef";
 
@@ -40,8 +42,8 @@ export interface RunResult {
   agentFormat: string;
   calls: number;
   round: number;
-  /** The machine's 1-minute load average when the run started (others may share it). */
-  loadAvg1m: number;
+  /** CPU other processes used, in % of one core: in the second before the run, and over the window (the machine is shared). */
+  othersCpuPercent: { before: number; during: number };
   windowS: number;
   cpuMs: number;
   cpuMsPerCallSecond: number;
@@ -55,6 +57,8 @@ export interface RunResult {
   metrics?: Record<string, number>;
   loadTimerLateMs: Spread;
   agentTimerLateMs: Spread;
+  /** CPU the callers' and the agent's processes used over the window, in % of one core (the machine's other load). */
+  loadCpuPercent: { callers: number; agent: number };
   /** Latency figures count only when both load processes kept their timers within 5 ms (p99). */
   latencyValid: boolean;
   traffic: TrafficFigures;
@@ -140,6 +144,26 @@ function cpuMsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND; // utime + stime
+}
+
+/** CPU time every process on the machine has used (all cores), from /proc/stat. */
+function machineBusyMs(): number {
+  const [, user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number);
+  return ((user! + nice! + system! + irq! + softirq! + steal!) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * The machine is shared: waits (at most QUIET_WAIT_MS) for a second in which other processes use
+ * under QUIET_PERCENT of one core, and returns what they used in the last second measured.
+ */
+async function waitForQuiet(): Promise<number> {
+  const deadline = performance.now() + QUIET_WAIT_MS;
+  for (;;) {
+    const busyBegin = machineBusyMs() - cpuMsOf(process.pid);
+    await Bun.sleep(1000);
+    const percent = (machineBusyMs() - cpuMsOf(process.pid) - busyBegin) / 10;
+    if (percent < QUIET_PERCENT || performance.now() > deadline) return percent;
+  }
 }
 
 function statusKiB(pid: number, key: "VmRSS" | "VmHWM"): number {
@@ -234,7 +258,7 @@ async function startHomebook(dir: string, port: number, agentBase: string, agent
 
 async function runOnce(bridge: Bridge, format: string, calls: number, round: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), `homebook-bridge-${bridge}-`));
-  const loadAvg1m = loadavg()[0]!;
+  const othersBefore = await waitForQuiet();
   try {
     const agentFormat = bridge === "bare" ? "ulaw_8000" : format;
     const agentId = `agent_bench_${agentFormat}`;
@@ -282,9 +306,13 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
     tell(agent, "record");
     await getJson(`${base}/health/performance`); // resets the gateway's event-loop histogram
     const cpuBeginMs = cpuMsOf(gateway.pid);
+    const loadCpuBeginMs = { callers: cpuMsOf(callers.pid), agent: cpuMsOf(agent.pid) };
+    const machineBeginMs = machineBusyMs() - cpuMsOf(process.pid);
     const beginMs = nowMs();
     await lineStartingWith(callerLines, "WINDOW_END", callersConfig.windowMs + 5000, "callers");
     const cpuEndMs = cpuMsOf(gateway.pid);
+    const loadCpuEndMs = { callers: cpuMsOf(callers.pid), agent: cpuMsOf(agent.pid) };
+    const machineEndMs = machineBusyMs() - cpuMsOf(process.pid);
     const endMs = nowMs();
     const perf = await getJson(`${base}/health/performance`);
     const metrics = bridge === "homebook" ? await scrapeMetrics(base) : undefined;
@@ -300,6 +328,8 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
     const agentReport = JSON.parse(readFileSync(join(dir, "agent.json"), "utf8")) as AgentReport;
     const measuredS = (endMs - beginMs) / 1000;
     const cpuMs = cpuEndMs - cpuBeginMs;
+    const oursMs = cpuMs + (loadCpuEndMs.callers - loadCpuBeginMs.callers) + (loadCpuEndMs.agent - loadCpuBeginMs.agent);
+    const othersDuringPercent = ((machineEndMs - machineBeginMs - oursMs) / (endMs - beginMs)) * 100;
     const loadTimerLateMs = callersReport.timerLateMs;
     const agentTimerLateMs = agentReport.timerLateMs;
     return {
@@ -308,7 +338,7 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
       agentFormat,
       calls,
       round,
-      loadAvg1m,
+      othersCpuPercent: { before: othersBefore, during: othersDuringPercent },
       windowS: measuredS,
       cpuMs,
       cpuMsPerCallSecond: cpuMs / (calls * measuredS),
@@ -320,6 +350,10 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
       metrics,
       loadTimerLateMs,
       agentTimerLateMs,
+      loadCpuPercent: {
+        callers: ((loadCpuEndMs.callers - loadCpuBeginMs.callers) / (endMs - beginMs)) * 100,
+        agent: ((loadCpuEndMs.agent - loadCpuBeginMs.agent) / (endMs - beginMs)) * 100,
+      },
       latencyValid: loadTimerLateMs.p99 < 5 && agentTimerLateMs.p99 < 5,
       traffic: analyzeTraffic(callersReport, agentReport),
     };
@@ -345,11 +379,13 @@ function runLine(r: RunResult): string {
   const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : "-");
   const t = r.traffic;
   return (
-    `  ${r.bridge.padEnd(8)} ${r.format} ${r.calls} calls r${r.round} (load ${f(r.loadAvg1m)}): cpu ${f(r.cpuMsPerCallSecond, 3)} ms/call-s` +
+    `  ${r.bridge.padEnd(8)} ${r.format} ${r.calls} calls r${r.round}: cpu ${f(r.cpuMsPerCallSecond, 3)} ms/call-s` +
     ` | rss ${f(r.rssIdleMiB, 1)}/${f(r.rssPeakMiB, 1)} MiB` +
     ` | up p99 ${f(t.uplink.p99)} down p99 ${f(t.downlink.p99)} ms${r.latencyValid ? "" : " VOID"}` +
     ` | gw lag p99 ${f(r.gatewayLagMs.p99)} ms | lost ${t.lostUp.frames}/${t.lostDown.frames}` +
     ` | load lag p99 ${f(r.loadTimerLateMs.p99)} agent lag p99 ${f(r.agentTimerLateMs.p99)} ms` +
+    ` | cpu % gateway ${f((r.cpuMs / r.windowS) / 10, 0)} callers ${f(r.loadCpuPercent.callers, 0)} agent ${f(r.loadCpuPercent.agent, 0)}` +
+    ` others ${f(r.othersCpuPercent.before, 0)} before, ${f(r.othersCpuPercent.during, 0)} during` +
     (t.problems.length ? ` | ${t.problems.length} problems: ${t.problems.slice(0, 3).join("; ")}` : "")
   );
 }
