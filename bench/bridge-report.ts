@@ -76,6 +76,7 @@ export function printTables(results: RunResult[], { windowS, warmupS, rounds }: 
       `${fix(s.m((r) => pick(r).p50))} / ${fix(Math.max(...s.runs.map((r) => pick(r).p99)))} / ${fix(Math.max(...s.runs.map((r) => pick(r).max)))} ms`;
     console.log(row("load timer lag p50 / worst p99 / max", late(h, (r) => r.loadTimerLateMs), late(b, (r) => r.loadTimerLateMs)));
     console.log(row("agent timer lag p50 / worst p99 / max", late(h, (r) => r.agentTimerLateMs), late(b, (r) => r.agentTimerLateMs)));
+    console.log(row("GET /metrics at the window's end", `${fix(h.m((r) => r.metrics?.scrape_ms ?? Number.NaN), 0)} ms`, "(none)"));
     const load = (s: Side) =>
       `${fix(s.m((r) => r.loadCpuPercent.callers), 0)} / ${fix(s.m((r) => r.loadCpuPercent.agent), 0)} / ${fix(Math.max(...s.runs.map((r) => r.othersCpuPercent.during)), 0)} %`;
     console.log(row("CPU of callers / agent / worst others", load(h), load(b)));

@@ -8,7 +8,7 @@
  *   bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 8] [--rounds 2]
  *                       [--warmup 2] [--profile] [--public-agent]
  *
- * --profile writes a CPU profile of each Homebook run to bench/out/profiles (bun --cpu-prof);
+ * --profile writes a CPU profile of each gateway run to bench/out/profiles (bun --cpu-prof);
  * --public-agent runs Homebook without ELEVENLABS_API_KEY (no signed URLs).
  *
  * Prints one table per (agent format, calls): Homebook vs the bare bridge (medians over rounds) and
@@ -46,6 +46,8 @@ export interface RunResult {
   othersCpuPercent: { before: number; during: number };
   windowS: number;
   cpuMs: number;
+  /** Of cpuMs, the part spent in the kernel (mostly loopback TCP for the WebSocket frames). */
+  cpuSystemMs: number;
   cpuMsPerCallSecond: number;
   rssIdleMiB: number;
   rssPeakMiB: number;
@@ -140,10 +142,16 @@ function tell(child: Subprocess<"pipe" | "ignore", "pipe", "inherit">, line: str
 
 // ---- readings of the gateway process, from outside ----
 
-function cpuMsOf(pid: number): number {
+/** User and system CPU time of a process, all its threads (utime, stime of /proc/<pid>/stat). */
+function cpuTimesMs(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND; // utime + stime
+  return { user: (Number(fields[11]) * 1000) / CLOCK_TICKS_PER_SECOND, system: (Number(fields[12]) * 1000) / CLOCK_TICKS_PER_SECOND };
+}
+
+function cpuMsOf(pid: number): number {
+  const { user, system } = cpuTimesMs(pid);
+  return user + system;
 }
 
 /** CPU time every process on the machine has used (all cores), from /proc/stat. */
@@ -201,15 +209,19 @@ async function getJson(url: string, headers: Record<string, string> = {}): Promi
  * monitorEventLoopDelay shares one histogram, and /health/performance has just reset it.
  */
 async function scrapeMetrics(base: string): Promise<Record<string, number>> {
+  const startedMs = performance.now();
   const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new Error(`GET /metrics: ${res.status}`);
   const text = await res.text();
+  const scrapeMs = performance.now() - startedMs;
   const figure = (pattern: RegExp) => {
     let sum = 0;
     for (const m of text.matchAll(pattern)) sum += Number(m[1]);
     return sum;
   };
   return {
+    /** How long GET /metrics took, under load (prom-client's heap-space statistics walk the heap under Bun). */
+    scrape_ms: scrapeMs,
     dropped_frames: figure(/^homebook_dropped_frames_total\{[^}]*\} (\S+)$/gm),
     call_errors: figure(/^homebook_call_errors_total\{[^}]*\} (\S+)$/gm),
   };
@@ -228,7 +240,13 @@ async function waitHealthy(base: string, child: Subprocess, timeoutMs = 15_000):
 
 // ---- one run: one gateway, a fresh agent and fresh callers ----
 
-async function startHomebook(dir: string, port: number, agentBase: string, agentId: string): Promise<Subprocess> {
+/** `bun --cpu-prof` flags with --profile: one directory per run under bench/out/profiles. */
+function profileFlags(bridge: Bridge, format: string, calls: number, round: number): string[] {
+  if (!values.profile) return [];
+  return ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${join(OUT_DIR, "profiles", `${bridge}-${format}-${calls}-r${round}`)}`];
+}
+
+async function startHomebook(dir: string, port: number, agentBase: string, agentId: string, profile: string[]): Promise<Subprocess> {
   const env = {
     HOST: "127.0.0.1",
     PORT: String(port),
@@ -252,7 +270,6 @@ async function startHomebook(dir: string, port: number, agentBase: string, agent
     { cwd: dir, env, log: join(dir, "bots.err") },
   );
   if ((await bots.exited) !== 0) throw new Error(`homebook bots add failed: ${readFileSync(join(dir, "bots.err"), "utf8")}`);
-  const profile = values.profile ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${join(OUT_DIR, "profiles")}`] : [];
   return spawn([process.execPath, ...profile, join(ROOT, "src/main.ts"), "serve"], { cwd: dir, env, log: join(dir, "homebook.err") });
 }
 
@@ -271,8 +288,8 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
     const base = `http://127.0.0.1:${port}`;
     const gateway =
       bridge === "homebook"
-        ? await startHomebook(dir, port, agentBase, agentId)
-        : spawn([process.execPath, join(import.meta.dir, "bare-bridge.ts")], {
+        ? await startHomebook(dir, port, agentBase, agentId, profileFlags(bridge, format, calls, round))
+        : spawn([process.execPath, ...profileFlags(bridge, format, calls, round), join(import.meta.dir, "bare-bridge.ts")], {
             cwd: dir,
             env: { PORT: String(port), AGENT_URL: `ws://127.0.0.1:${agentPort}/v1/convai/conversation?agent_id=${agentId}` },
             log: join(dir, "bare.err"),
@@ -305,12 +322,12 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
     await lineStartingWith(callerLines, "WINDOW_BEGIN", callersConfig.rampMs + 10_000 + callersConfig.warmupMs + 5000, "callers");
     tell(agent, "record");
     await getJson(`${base}/health/performance`); // resets the gateway's event-loop histogram
-    const cpuBeginMs = cpuMsOf(gateway.pid);
+    const cpuBegin = cpuTimesMs(gateway.pid);
     const loadCpuBeginMs = { callers: cpuMsOf(callers.pid), agent: cpuMsOf(agent.pid) };
     const machineBeginMs = machineBusyMs() - cpuMsOf(process.pid);
     const beginMs = nowMs();
     await lineStartingWith(callerLines, "WINDOW_END", callersConfig.windowMs + 5000, "callers");
-    const cpuEndMs = cpuMsOf(gateway.pid);
+    const cpuEnd = cpuTimesMs(gateway.pid);
     const loadCpuEndMs = { callers: cpuMsOf(callers.pid), agent: cpuMsOf(agent.pid) };
     const machineEndMs = machineBusyMs() - cpuMsOf(process.pid);
     const endMs = nowMs();
@@ -327,7 +344,7 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
     const callersReport = JSON.parse(readFileSync(callersConfig.out, "utf8")) as CallersReport;
     const agentReport = JSON.parse(readFileSync(join(dir, "agent.json"), "utf8")) as AgentReport;
     const measuredS = (endMs - beginMs) / 1000;
-    const cpuMs = cpuEndMs - cpuBeginMs;
+    const cpuMs = cpuEnd.user + cpuEnd.system - cpuBegin.user - cpuBegin.system;
     const oursMs = cpuMs + (loadCpuEndMs.callers - loadCpuBeginMs.callers) + (loadCpuEndMs.agent - loadCpuBeginMs.agent);
     const othersDuringPercent = ((machineEndMs - machineBeginMs - oursMs) / (endMs - beginMs)) * 100;
     const loadTimerLateMs = callersReport.timerLateMs;
@@ -341,6 +358,7 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
       othersCpuPercent: { before: othersBefore, during: othersDuringPercent },
       windowS: measuredS,
       cpuMs,
+      cpuSystemMs: cpuEnd.system - cpuBegin.system,
       cpuMsPerCallSecond: cpuMs / (calls * measuredS),
       rssIdleMiB: rssIdleKiB / 1024,
       rssPeakMiB: rssPeakKiB / 1024,
@@ -379,13 +397,14 @@ function runLine(r: RunResult): string {
   const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : "-");
   const t = r.traffic;
   return (
-    `  ${r.bridge.padEnd(8)} ${r.format} ${r.calls} calls r${r.round}: cpu ${f(r.cpuMsPerCallSecond, 3)} ms/call-s` +
+    `  ${r.bridge.padEnd(8)} ${r.format} ${r.calls} calls r${r.round}: cpu ${f(r.cpuMsPerCallSecond, 3)} ms/call-s (${f((r.cpuSystemMs / r.cpuMs) * 100, 0)}% kernel)` +
     ` | rss ${f(r.rssIdleMiB, 1)}/${f(r.rssPeakMiB, 1)} MiB` +
     ` | up p99 ${f(t.uplink.p99)} down p99 ${f(t.downlink.p99)} ms${r.latencyValid ? "" : " VOID"}` +
     ` | gw lag p99 ${f(r.gatewayLagMs.p99)} ms | lost ${t.lostUp.frames}/${t.lostDown.frames}` +
     ` | load lag p99 ${f(r.loadTimerLateMs.p99)} agent lag p99 ${f(r.agentTimerLateMs.p99)} ms` +
     ` | cpu % gateway ${f((r.cpuMs / r.windowS) / 10, 0)} callers ${f(r.loadCpuPercent.callers, 0)} agent ${f(r.loadCpuPercent.agent, 0)}` +
     ` others ${f(r.othersCpuPercent.before, 0)} before, ${f(r.othersCpuPercent.during, 0)} during` +
+    (r.metrics ? ` | /metrics took ${f(r.metrics.scrape_ms!, 0)} ms` : "") +
     (t.problems.length ? ` | ${t.problems.length} problems: ${t.problems.slice(0, 3).join("; ")}` : "")
   );
 }
