@@ -5,7 +5,7 @@
  * the agent and the callers are separate processes on 127.0.0.1; Homebook is driven only through its
  * public surfaces (environment, the `bots` command, /ws, /health/performance, /metrics).
  *
- *   bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 8] [--rounds 2]
+ *   bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 6] [--rounds 2]
  *                       [--warmup 2] [--profile] [--public-agent]
  *
  * --profile writes a CPU profile of each gateway run to bench/out/profiles (bun --cpu-prof);
@@ -70,7 +70,7 @@ const { values } = parseArgs({
   options: {
     formats: { type: "string", default: "ulaw_8000,pcm_16000" },
     calls: { type: "string", default: "100,200" },
-    seconds: { type: "string", default: "8" },
+    seconds: { type: "string", default: "6" },
     rounds: { type: "string", default: "2" },
     warmup: { type: "string", default: "2" },
     profile: { type: "boolean", default: false },
@@ -80,7 +80,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log("bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 8] [--rounds 2] [--warmup 2] [--profile] [--public-agent]");
+  console.log("bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 6] [--rounds 2] [--warmup 2] [--profile] [--public-agent]");
   process.exit(0);
 }
 
