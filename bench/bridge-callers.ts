@@ -9,7 +9,7 @@
  * Prints READY, WINDOW_BEGIN and WINDOW_END (the measured window, after the warm-up) and DONE once
  * its report is written to `out`.
  */
-import { toneMulaw } from "../src/sim/tones.ts";
+import { toneMulaw } from "./bridge-sim.ts";
 import { nowMs, spread, TickClock, type Spread } from "./bridge-common.ts";
 
 export interface CallersConfig {

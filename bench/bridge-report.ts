@@ -38,7 +38,7 @@ interface Check {
   unit: string;
 }
 
-export function printTables(results: RunResult[], { windowS, warmupS, rounds }: { windowS: number; warmupS: number; rounds: number }): void {
+export function printTables(results: RunResult[], { windowS, warmupS, rounds, echo }: { windowS: number; warmupS: number; rounds: number; echo: string }): void {
   const checks: Check[] = [];
   const groups = new Map<string, RunResult[]>();
   for (const r of results) groups.set(`${r.format} ${r.calls}`, [...(groups.get(`${r.format} ${r.calls}`) ?? []), r]);
@@ -47,7 +47,7 @@ export function printTables(results: RunResult[], { windowS, warmupS, rounds }: 
     const { format, calls } = runs[0]!;
     const h = side(runs.filter((r) => r.bridge === "homebook"));
     const b = side(runs.filter((r) => r.bridge === "bare"));
-    console.log(`\n${format} agent, ${calls} calls, echo on: medians of ${rounds} run(s) each, ${windowS} s window after ${warmupS} s warm-up, alternating H B / B H`);
+    console.log(`\n${format} agent, ${calls} calls, echo ${echo}: medians of ${rounds} run(s) each, ${windowS} s window after ${warmupS} s warm-up, alternating H B / B H`);
     console.log(
       format === "ulaw_8000"
         ? "  both bridges talk to the echo agent in ulaw_8000 (the bare bridge forwards μ-law untouched)"

@@ -6,7 +6,11 @@
  * public surfaces (environment, the `bots` command, /ws, /health/performance, /metrics).
  *
  *   bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 6] [--rounds 2]
- *                       [--warmup 2] [--profile] [--public-agent]
+ *                       [--warmup 2] [--echo turn|chunk] [--profile] [--public-agent]
+ *
+ * --echo turn (default): each caller talk spurt comes back as an agent turn in irregular 60 ms–1.5 s
+ * chunks sent 4× faster than real time, as the fake agent's echo persona does; --echo chunk: every
+ * 20 ms chunk comes back at once (a frame every 20 ms on both legs, the most messages a bridge gets).
  *
  * --profile writes a CPU profile of each gateway run to bench/out/profiles (bun --cpu-prof);
  * --public-agent runs Homebook without ELEVENLABS_API_KEY (no signed URLs).
@@ -73,6 +77,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "6" },
     rounds: { type: "string", default: "2" },
     warmup: { type: "string", default: "2" },
+    echo: { type: "string", default: "turn" },
     profile: { type: "boolean", default: false },
     "public-agent": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -80,7 +85,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log("bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 6] [--rounds 2] [--warmup 2] [--profile] [--public-agent]");
+  console.log("bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 6] [--rounds 2] [--warmup 2] [--echo turn|chunk] [--profile] [--public-agent]");
   process.exit(0);
 }
 
@@ -94,6 +99,7 @@ if (callCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) usageErro
 if (!(windowS > 0 && windowS <= 120)) usageError("--seconds: the measured window, 1 to 120");
 if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 10)) usageError("--rounds: 1 to 10 (each round runs Homebook once and the bare bridge once)");
 if (!(warmupS >= 0 && warmupS <= 30)) usageError("--warmup: 0 to 30 seconds");
+if (values.echo !== "turn" && values.echo !== "chunk") usageError("--echo: turn (each talk spurt comes back as an agent turn) or chunk (every chunk comes back at once)");
 
 function usageError(message: string): never {
   console.error(`bench/bridge.ts: ${message}`);
@@ -279,7 +285,7 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
   try {
     const agentFormat = bridge === "bare" ? "ulaw_8000" : format;
     const agentId = `agent_bench_${agentFormat}`;
-    const agent = spawn([process.execPath, join(import.meta.dir, "bridge-agent.ts")], { cwd: dir, env: {}, log: join(dir, "agent.err"), stdin: "pipe" });
+    const agent = spawn([process.execPath, join(import.meta.dir, "bridge-agent.ts"), values.echo], { cwd: dir, env: {}, log: join(dir, "agent.err"), stdin: "pipe" });
     const agentLines = readLines(agent.stdout);
     const agentPort = Number(await lineStartingWith(agentLines, "READY ", 10_000, "agent"));
     const agentBase = `http://127.0.0.1:${agentPort}`;
@@ -419,7 +425,11 @@ console.log(
 console.log(`Homebook: bun src/main.ts serve, LOG_LEVEL=warn, SQLite store with a bot for the callers' DID (overrides, variables), call records,
   ${values["public-agent"] ? "public agent URL (no ELEVENLABS_API_KEY)" : "signed URLs (ELEVENLABS_API_KEY)"}, MCUBE_AUTH_TOKEN, ADMIN_TOKEN (/metrics scraped at the window's start and end), other settings default
 bare bridge: bench/bare-bridge.ts (re-wraps base64 payloads both ways, answers pings; μ-law only)
-agent: bench/bridge-agent.ts, its own process: echoes every user_audio_chunk at once, a new turn (event_id) every second, pings every 2 s
+agent: bench/bridge-agent.ts, its own process, pings every 2 s; ${
+  values.echo === "turn"
+    ? "echo turn: each talk spurt comes back as a turn in 60 ms–1.5 s chunks sent 4× faster than real time"
+    : "echo chunk: every user_audio_chunk comes back at once, a new turn (event_id) every second"
+}
 callers: bench/bridge-callers.ts, its own process: 20 ms μ-law frames in real time (1 s tone, 1 s silence), four 5 ms phases, checkpoints acked at once
 figures: CPU = utime+stime of the gateway process (/proc) over the window ÷ (calls × window s); RSS from /proc (idle once settled, peak sampled
   every 200 ms); latency timed between the callers' and the agent's processes (so it includes two loopback hops), uplink per frame
@@ -441,6 +451,6 @@ for (const format of formats) {
 }
 const outFile = join(OUT_DIR, `bridge-${new Date().toISOString().replaceAll(":", "-").slice(0, 19)}.json`);
 await Bun.write(outFile, JSON.stringify({ args: values, bun: Bun.version, results }, null, 1));
-printTables(results, { windowS, warmupS, rounds });
+printTables(results, { windowS, warmupS, rounds, echo: values.echo });
 console.log(`\nevery run: ${outFile}`);
 process.exit(0);
