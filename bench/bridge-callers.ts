@@ -23,7 +23,7 @@ export interface CallersConfig {
   rampMs: number;
   warmupMs: number;
   windowMs: number;
-  /** After the last frame: time for audio in flight to arrive before hanging up. */
+  /** After the last frame, the callers hang up once no audio has come for this long (at most 15 s). */
   tailMs: number;
   out: string;
 }
@@ -171,7 +171,13 @@ const windowEndMs = nowMs();
 clock.recording = false;
 console.log("WINDOW_END");
 sending = false;
-await sleep(config.tailMs);
+// Audio still in flight arrives late, not never: wait until none has come for tailMs (at most 15 s).
+let lastPlayAtMs = nowMs();
+const heard = () => Math.max(...callers.map((c) => c.report.playAtMs[c.report.playAtMs.length - 1] ?? 0));
+for (const giveUpMs = nowMs() + 15_000; nowMs() < giveUpMs && nowMs() - lastPlayAtMs < config.tailMs; ) {
+  await sleep(100);
+  lastPlayAtMs = Math.max(windowEndMs, heard());
+}
 clock.stop();
 for (const caller of callers) {
   if (caller.ws.readyState !== WebSocket.OPEN) continue;

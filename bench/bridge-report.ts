@@ -80,6 +80,10 @@ export function printTables(results: RunResult[], { windowS, warmupS, rounds, ec
     const load = (s: Side) =>
       `${fix(s.m((r) => r.loadCpuPercent.callers), 0)} / ${fix(s.m((r) => r.loadCpuPercent.agent), 0)} / ${fix(Math.max(...s.runs.map((r) => r.othersCpuPercent.during)), 0)} %`;
     console.log(row("CPU of callers / agent / worst others", load(h), load(b)));
+    const disturbed = runs.filter((r) => r.disturbed);
+    if (disturbed.length > 0) {
+      console.log(`  note: ${disturbed.map((r) => `${r.bridge} r${r.round}`).join(", ")} kept although other processes used over a quarter of a core during the window`);
+    }
     const problems = runs.flatMap((r) => r.traffic.problems.map((p) => `${r.bridge} r${r.round}: ${p}`));
     if (problems.length > 0) console.log(`  problems (${problems.length}): ${problems.slice(0, 5).join("; ")}`);
 
