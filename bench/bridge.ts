@@ -29,13 +29,11 @@ import type { AgentReport } from "./bridge-agent.ts";
 import type { CallersConfig, CallersReport } from "./bridge-callers.ts";
 import { analyzeTraffic, type TrafficFigures } from "./bridge-analysis.ts";
 import { lineStartingWith, nowMs, readLines, type Spread } from "./bridge-common.ts";
+import { cpuMsOf, cpuTimesMs, freePort, killAll, machineBusyMs, settledRssKiB, spawn, statusKiB, stop, tell, waitForQuiet } from "./bridge-processes.ts";
 import { printTables } from "./bridge-report.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const OUT_DIR = join(ROOT, "bench", "out");
-const CLOCK_TICKS_PER_SECOND = 100; // /proc/<pid>/stat utime and stime unit (getconf CLK_TCK)
-const QUIET_PERCENT = 15;
-const QUIET_WAIT_MS = 60_000;
 /** A run during which other processes used more than this (% of one core) is repeated, up to --retries times. */
 const DISTURBED_PERCENT = 25;
 const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
@@ -114,104 +112,6 @@ if (values.echo !== "turn" && values.echo !== "chunk") usageError("--echo: turn 
 function usageError(message: string): never {
   console.error(`bench/bridge.ts: ${message}`);
   process.exit(2);
-}
-
-// ---- child processes: every one is killed at the end, also on error or Ctrl-C ----
-
-const children = new Set<Subprocess>();
-function spawn(cmd: string[], options: { cwd: string; env: Record<string, string>; log: string; stdin?: "pipe" }): Subprocess<"pipe" | "ignore", "pipe", "inherit"> {
-  const child = Bun.spawn(cmd, {
-    cwd: options.cwd,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env },
-    stdin: options.stdin ?? "ignore",
-    stdout: "pipe",
-    stderr: Bun.file(options.log),
-  }) as unknown as Subprocess<"pipe" | "ignore", "pipe", "inherit">;
-  children.add(child);
-  void child.exited.then(() => children.delete(child));
-  return child;
-}
-function killAll(): void {
-  for (const child of children) child.kill("SIGKILL");
-}
-process.on("exit", killAll);
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    killAll();
-    process.exit(130);
-  });
-}
-
-/** Sends SIGTERM, then SIGKILL if the process is still there after `graceMs`. */
-async function stop(child: Subprocess, graceMs = 5000): Promise<void> {
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  await child.exited;
-  clearTimeout(timer);
-}
-
-function tell(child: Subprocess<"pipe" | "ignore", "pipe", "inherit">, line: string): void {
-  const stdin = child.stdin as import("bun").FileSink;
-  stdin.write(`${line}\n`);
-  stdin.flush();
-}
-
-// ---- readings of the gateway process, from outside ----
-
-/** User and system CPU time of a process, all its threads (utime, stime of /proc/<pid>/stat). */
-function cpuTimesMs(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { user: (Number(fields[11]) * 1000) / CLOCK_TICKS_PER_SECOND, system: (Number(fields[12]) * 1000) / CLOCK_TICKS_PER_SECOND };
-}
-
-function cpuMsOf(pid: number): number {
-  const { user, system } = cpuTimesMs(pid);
-  return user + system;
-}
-
-/** CPU time every process on the machine has used (all cores), from /proc/stat. */
-function machineBusyMs(): number {
-  const [, user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number);
-  return ((user! + nice! + system! + irq! + softirq! + steal!) * 1000) / CLOCK_TICKS_PER_SECOND;
-}
-
-/**
- * The machine is shared: waits (at most QUIET_WAIT_MS) for a second in which other processes use
- * under QUIET_PERCENT of one core, and returns what they used in the last second measured.
- */
-async function waitForQuiet(): Promise<number> {
-  const deadline = performance.now() + QUIET_WAIT_MS;
-  for (;;) {
-    const busyBegin = machineBusyMs() - cpuMsOf(process.pid);
-    await Bun.sleep(1000);
-    const percent = (machineBusyMs() - cpuMsOf(process.pid) - busyBegin) / 10;
-    if (percent < QUIET_PERCENT || performance.now() > deadline) return percent;
-  }
-}
-
-function statusKiB(pid: number, key: "VmRSS" | "VmHWM"): number {
-  const match = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return match ? Number(match[1]) : Number.NaN;
-}
-
-/** VmRSS once it has stopped growing (start-up loads modules lazily): 1 s without moving by 1 MiB, at most 10 s. */
-async function settledRssKiB(pid: number): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < 40; i++) {
-    samples.push(statusKiB(pid, "VmRSS"));
-    const recent = samples.slice(-5);
-    if (recent.length === 5 && Math.max(...recent) - Math.min(...recent) < 1024) break;
-    await Bun.sleep(250);
-  }
-  return samples[samples.length - 1]!;
-}
-
-function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
 }
 
 async function getJson(url: string, headers: Record<string, string> = {}): Promise<any> {
