@@ -78,7 +78,7 @@ export async function waitForQuiet(): Promise<number> {
     const busyBegin = machineBusyMs() - cpuMsOf(process.pid);
     await Bun.sleep(1000);
     const percent = (machineBusyMs() - cpuMsOf(process.pid) - busyBegin) / 10;
-    if (percent < QUIET_PERCENT || performance.now() > deadline) return percent;
+    if (percent < QUIET_PERCENT || performance.now() > deadline) return Math.max(0, percent);
   }
 }
 

@@ -262,7 +262,8 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
     const measuredS = (endMs - beginMs) / 1000;
     const cpuMs = cpuEnd.user + cpuEnd.system - cpuBegin.user - cpuBegin.system;
     const oursMs = cpuMs + (loadCpuEndMs.callers - loadCpuBeginMs.callers) + (loadCpuEndMs.agent - loadCpuBeginMs.agent);
-    const othersDuringPercent = ((machineEndMs - machineBeginMs - oursMs) / (endMs - beginMs)) * 100;
+    // /proc counts in 10 ms ticks: a quiet machine can come out a little below zero.
+    const othersDuringPercent = Math.max(0, ((machineEndMs - machineBeginMs - oursMs) / (endMs - beginMs)) * 100);
     const loadTimerLateMs = callersReport.timerLateMs;
     const agentTimerLateMs = agentReport.timerLateMs;
     return {
