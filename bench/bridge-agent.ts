@@ -12,6 +12,7 @@
  *   20 ms: the most messages a bridge can get); the turn changes after every second of audio.
  *
  * The audio format comes from the agent id's suffix: agent_bench_ulaw_8000, agent_bench_pcm_16000.
+ * POST /post-call answers (and counts) a gateway's post-call webhook.
  *
  *   bun bench/bridge-agent.ts [turn|chunk]   prints "READY <port>"; on stdin "record" starts timing its
  *                                            own timer, "report <path>" writes what it measured there
@@ -49,6 +50,8 @@ export interface AgentConversationReport {
 
 export interface AgentReport {
   mode: EchoMode;
+  /** POSTs received on /post-call (the post-call webhook, when a gateway sends it). */
+  webhooks: number;
   /** How late the agent's own 20 ms timer fired while recording (its event loop's responsiveness). */
   timerLateMs: Spread;
   conversations: AgentConversationReport[];
@@ -72,6 +75,7 @@ interface Conversation {
 
 const mode: EchoMode = process.argv[2] === "chunk" ? "chunk" : "turn";
 const conversations: Conversation[] = [];
+let webhooks = 0;
 const clock = new TickClock();
 clock.every(20, () => {});
 
@@ -183,6 +187,11 @@ const server = Bun.serve<Conversation>({
       const query = new URLSearchParams({ agent_id: agentId, conversation_signature: "bench" });
       return Response.json({ signed_url: `ws://127.0.0.1:${srv.port}/v1/convai/conversation?${query}` });
     }
+    if (req.method === "POST" && url.pathname === "/post-call") {
+      // The bench's post-call webhook receiver (Homebook with --features all): counted, not checked.
+      webhooks++;
+      return Response.json({ ok: true });
+    }
     if (url.pathname !== "/v1/convai/conversation") return new Response("not found", { status: 404 });
     const format = /_(ulaw_8000|pcm_\d+)$/.exec(agentId)?.[1] ?? "pcm_16000";
     const report: AgentConversationReport = {
@@ -242,7 +251,7 @@ for await (const line of readLines(Bun.stdin.stream())) {
     console.log("RECORDING");
   } else if (line.startsWith("report ")) {
     clock.recording = false;
-    const report: AgentReport = { mode, timerLateMs: spread(clock.lateMs), conversations: conversations.map((c) => c.report) };
+    const report: AgentReport = { mode, webhooks, timerLateMs: spread(clock.lateMs), conversations: conversations.map((c) => c.report) };
     await Bun.write(line.slice(7), JSON.stringify(report));
     console.log("REPORTED");
   } else if (line === "exit") {

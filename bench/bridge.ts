@@ -6,7 +6,8 @@
  * public surfaces (environment, the `bots` command, /ws, /health/performance, /metrics).
  *
  *   bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 6] [--rounds 2]
- *                       [--warmup 2] [--echo turn|chunk] [--retries 2] [--profile] [--public-agent]
+ *                       [--warmup 2] [--echo turn|chunk] [--features production|all] [--retries 2]
+ *                       [--profile] [--public-agent]
  *
  * --echo turn (default): each caller talk spurt comes back as an agent turn in irregular 60 ms–1.5 s
  * chunks sent 4× faster than real time, as the fake agent's echo persona does; --echo chunk: every
@@ -14,6 +15,9 @@
  *
  * The machine may be shared: each run waits (at most a minute) for a quiet second, and a run during
  * which other processes used over a quarter of a core is repeated (--retries times, then kept and marked).
+ * --features production (default): call records in SQLite, a bot with overrides for the callers' DID,
+ * signed URLs, MCUBE_AUTH_TOKEN, ADMIN_TOKEN and /metrics; --features all adds RECORDING=on, the
+ * post-call webhook and, when Redis answers on 127.0.0.1:6379, REDIS_URL (the cluster path).
  * --profile writes a CPU profile of each gateway run to bench/out/profiles (bun --cpu-prof);
  * --public-agent runs Homebook without ELEVENLABS_API_KEY (no signed URLs).
  *
@@ -61,6 +65,8 @@ export interface RunResult {
   rssPerCallKiB: number;
   /** The gateway's own event-loop delay over the window, from its GET /health/performance. */
   gatewayLagMs: { p99: number; max: number; mean: number };
+  /** Post-call webhooks the agent process had received when the run ended (--features all). */
+  webhooks: number;
   /** Homebook only: what /metrics said about the window. */
   metrics?: Record<string, number>;
   loadTimerLateMs: Spread;
@@ -83,6 +89,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "2" },
     warmup: { type: "string", default: "2" },
     echo: { type: "string", default: "turn" },
+    features: { type: "string", default: "production" },
     retries: { type: "string", default: "2" },
     profile: { type: "boolean", default: false },
     "public-agent": { type: "boolean", default: false },
@@ -91,7 +98,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log("bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 6] [--rounds 2] [--warmup 2] [--echo turn|chunk] [--retries 2] [--profile] [--public-agent]");
+  console.log("bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 6] [--rounds 2] [--warmup 2] [--echo turn|chunk] [--features production|all] [--retries 2] [--profile] [--public-agent]");
   process.exit(0);
 }
 
@@ -107,6 +114,7 @@ if (!(windowS > 0 && windowS <= 120)) usageError("--seconds: the measured window
 if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 10)) usageError("--rounds: 1 to 10 (each round runs Homebook once and the bare bridge once)");
 if (!(warmupS >= 0 && warmupS <= 30)) usageError("--warmup: 0 to 30 seconds");
 if (!(Number.isInteger(retries) && retries >= 0 && retries <= 5)) usageError("--retries: 0 to 5 repeats of a run disturbed by other processes");
+if (values.features !== "production" && values.features !== "all") usageError("--features: production (records, signed URLs, auth, metrics) or all (also recording, the post-call webhook and, when Redis answers, the cluster)");
 if (values.echo !== "turn" && values.echo !== "chunk") usageError("--echo: turn (each talk spurt comes back as an agent turn) or chunk (every chunk comes back at once)");
 
 function usageError(message: string): never {
@@ -120,10 +128,7 @@ async function getJson(url: string, headers: Record<string, string> = {}): Promi
   return res.json();
 }
 
-/**
- * The few /metrics figures worth a cross-check. Not its event-loop lag: under Bun every
- * monitorEventLoopDelay shares one histogram, and /health/performance has just reset it.
- */
+/** The few /metrics figures worth a cross-check; its event-loop figures cover the time since the previous scrape. */
 async function scrapeMetrics(base: string): Promise<Record<string, number>> {
   const startedMs = performance.now();
   const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(5000) });
@@ -136,8 +141,9 @@ async function scrapeMetrics(base: string): Promise<Record<string, number>> {
     return sum;
   };
   return {
-    /** How long GET /metrics took, under load (prom-client's heap-space statistics walk the heap under Bun). */
+    /** How long GET /metrics took, under load. */
     scrape_ms: scrapeMs,
+    eventloop_lag_p99_ms: figure(/^homebook_nodejs_eventloop_lag_p99_seconds (\S+)$/gm) * 1000,
     dropped_frames: figure(/^homebook_dropped_frames_total\{[^}]*\} (\S+)$/gm),
     call_errors: figure(/^homebook_call_errors_total\{[^}]*\} (\S+)$/gm),
   };
@@ -162,8 +168,38 @@ function profileFlags(bridge: Bridge, format: string, calls: number, round: numb
   return ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${join(OUT_DIR, "profiles", `${bridge}-${format}-${calls}-r${round}`)}`];
 }
 
+/** Redis on 127.0.0.1:6379 (the machine's, shared: every run keeps to a key prefix of its own), for --features all. */
+async function redisAnswers(): Promise<boolean> {
+  try {
+    const socket = await Promise.race([
+      Bun.connect({ hostname: "127.0.0.1", port: 6379, socket: { data() {} } }),
+      Bun.sleep(1000).then(() => undefined),
+    ]);
+    socket?.end();
+    return socket !== undefined;
+  } catch {
+    return false;
+  }
+}
+const withRedis = values.features === "all" && (await redisAnswers());
+let runCount = 0;
+
+/** --features all: every call recorded, the post-call webhook (to the agent process), and the cluster path when Redis answers. */
+function allFeatures(dir: string, agentBase: string, base: string): Record<string, string> {
+  if (values.features !== "all") return {};
+  return {
+    RECORDING: "on",
+    RECORDINGS_PATH: join(dir, "recordings"),
+    POST_CALL_WEBHOOK_URL: `${agentBase}/post-call`,
+    POST_CALL_WEBHOOK_SECRET: "bench-webhook-secret-0123456789",
+    PUBLIC_BASE_URL: base,
+    ...(withRedis ? { REDIS_URL: "redis://127.0.0.1:6379", REDIS_KEY_PREFIX: `homebook-bench-${process.pid}-${++runCount}:` } : {}),
+  };
+}
+
 async function startHomebook(dir: string, port: number, agentBase: string, agentId: string, profile: string[]): Promise<Subprocess> {
   const env = {
+    ...allFeatures(dir, agentBase, `http://127.0.0.1:${port}`),
     HOST: "127.0.0.1",
     PORT: String(port),
     LOG_LEVEL: "warn",
@@ -189,8 +225,15 @@ async function startHomebook(dir: string, port: number, agentBase: string, agent
   return spawn([process.execPath, ...profile, join(ROOT, "src/main.ts"), "serve"], { cwd: dir, env, log: join(dir, "homebook.err") });
 }
 
+/** The current run's temporary directory, removed at the end of the run, also when the bench is interrupted. */
+let runDir: string | undefined;
+process.on("exit", () => {
+  if (runDir) rmSync(runDir, { recursive: true, force: true });
+});
+
 async function runOnce(bridge: Bridge, format: string, calls: number, round: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), `homebook-bridge-${bridge}-`));
+  runDir = dir;
   const othersBefore = await waitForQuiet();
   try {
     const agentFormat = bridge === "bare" ? "ulaw_8000" : format;
@@ -237,7 +280,8 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
     await lineStartingWith(callerLines, "READY", 10_000, "callers");
     await lineStartingWith(callerLines, "WINDOW_BEGIN", callersConfig.rampMs + 10_000 + callersConfig.warmupMs + 5000, "callers");
     tell(agent, "record");
-    await getJson(`${base}/health/performance`); // resets the gateway's event-loop histogram
+    await getJson(`${base}/health/performance`); // starts the gateway's event-loop window
+    if (bridge === "homebook") await scrapeMetrics(base); // and /metrics' own
     const cpuBegin = cpuTimesMs(gateway.pid);
     const loadCpuBeginMs = { callers: cpuMsOf(callers.pid), agent: cpuMsOf(agent.pid) };
     const machineBeginMs = machineBusyMs() - cpuMsOf(process.pid);
@@ -283,6 +327,7 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
       rssPerCallKiB: (rssPeakKiB - rssIdleKiB) / calls,
       gatewayLagMs: { p99: perf.event_loop_delay.p99_ms, max: perf.event_loop_delay.max_ms, mean: perf.event_loop_delay.mean_ms },
       metrics,
+      webhooks: agentReport.webhooks,
       loadTimerLateMs,
       agentTimerLateMs,
       loadCpuPercent: {
@@ -309,6 +354,7 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
   } finally {
     killAll();
     rmSync(dir, { recursive: true, force: true });
+    runDir = undefined;
   }
 }
 
@@ -323,7 +369,8 @@ function runLine(r: RunResult): string {
     ` | load lag p99 ${f(r.loadTimerLateMs.p99)} agent lag p99 ${f(r.agentTimerLateMs.p99)} ms` +
     ` | cpu % gateway ${f((r.cpuMs / r.windowS) / 10, 0)} callers ${f(r.loadCpuPercent.callers, 0)} agent ${f(r.loadCpuPercent.agent, 0)}` +
     ` others ${f(r.othersCpuPercent.before, 0)} before, ${f(r.othersCpuPercent.during, 0)} during` +
-    (r.metrics ? ` | /metrics took ${f(r.metrics.scrape_ms!, 0)} ms` : "") +
+    (r.metrics ? ` | /metrics took ${f(r.metrics.scrape_ms!, 0)} ms, lag p99 ${f(r.metrics.eventloop_lag_p99_ms!)} ms` : "") +
+    (r.webhooks ? ` | ${r.webhooks} webhooks` : "") +
     (t.problems.length ? ` | ${t.problems.length} problems: ${t.problems.slice(0, 3).join("; ")}` : "")
   );
 }
@@ -336,7 +383,9 @@ console.log(
     ` ${navigator.hardwareConcurrency} cores, Bun ${Bun.version}`,
 );
 console.log(`Homebook: bun src/main.ts serve, LOG_LEVEL=warn, SQLite store with a bot for the callers' DID (overrides, variables), call records,
-  ${values["public-agent"] ? "public agent URL (no ELEVENLABS_API_KEY)" : "signed URLs (ELEVENLABS_API_KEY)"}, MCUBE_AUTH_TOKEN, ADMIN_TOKEN (/metrics scraped at the window's start and end), other settings default
+  ${values["public-agent"] ? "public agent URL (no ELEVENLABS_API_KEY)" : "signed URLs (ELEVENLABS_API_KEY)"}, MCUBE_AUTH_TOKEN, ADMIN_TOKEN (/metrics scraped at the window's start and end)${
+  values.features === "all" ? `,\n  RECORDING=on, POST_CALL_WEBHOOK_URL${withRedis ? ", REDIS_URL (cluster path)" : " (Redis did not answer on 127.0.0.1:6379: no cluster)"}` : ""
+}, other settings default
 bare bridge: bench/bare-bridge.ts (re-wraps base64 payloads both ways, answers pings; μ-law only)
 agent: bench/bridge-agent.ts, its own process, pings every 2 s; ${
   values.echo === "turn"
@@ -347,7 +396,7 @@ callers: bench/bridge-callers.ts, its own process: 20 ms μ-law frames in real t
 figures: CPU = utime+stime of the gateway process (/proc) over the window ÷ (calls × window s); RSS from /proc (idle once settled, peak sampled
   every 200 ms); latency timed between the callers' and the agent's processes (so it includes two loopback hops), uplink per frame
   sent in the window, downlink per agent chunk sent in the window (to the playAudio carrying its start); event-loop lag from each
-  gateway's own GET /health/performance (monitorEventLoopDelay; 10 ms resolution in effect for both) over the window`);
+  gateway's own GET /health/performance over the window (how late a 20 ms timer fires; the same method in both)`);
 const results: RunResult[] = [];
 for (const format of formats) {
   for (const calls of callCounts) {

@@ -33,7 +33,7 @@ for (const n of profile.nodes) for (const child of n.children ?? []) parents.set
 /** First matching group, by the innermost frame of the stack that matches one. */
 const GROUPS: [string, (f: CallFrame) => boolean][] = [
   ["zod (frame validation)", (f) => f.url.includes("node_modules/zod")],
-  ["prom-client / src/metrics", (f) => f.url.includes("prom-client") || f.url.includes("src/metrics")],
+  ["src/metrics", (f) => f.url.includes("src/metrics") || f.url.includes("prom-client")],
   ["src/audio (transcoding, frame buffer)", (f) => f.url.includes("src/audio/")],
   ["src/log", (f) => f.url.includes("src/log/")],
   ["src/store (records)", (f) => f.url.includes("src/store/")],
@@ -49,7 +49,7 @@ const NATIVE: Record<string, string> = {
   toString: "Buffer / base64",
   "get buffer": "Buffer / base64",
   subarray: "Buffer / base64",
-  heapStats: "heapStats (/metrics heap-space figures)",
+  heapStats: "heapStats",
 };
 
 const groups = new Map<string, number>();
