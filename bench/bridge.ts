@@ -7,7 +7,7 @@
  *
  *   bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 6] [--rounds 2]
  *                       [--warmup 2] [--echo turn|chunk] [--features production|all] [--retries 2]
- *                       [--profile] [--public-agent]
+ *                       [--profile] [--public-agent] [--keep]
  *
  * --echo turn (default): each caller talk spurt comes back as an agent turn in irregular 60 ms–1.5 s
  * chunks sent 4× faster than real time, as the fake agent's echo persona does; --echo chunk: every
@@ -19,7 +19,8 @@
  * signed URLs, MCUBE_AUTH_TOKEN, ADMIN_TOKEN and /metrics; --features all adds RECORDING=on, the
  * post-call webhook and, when Redis answers on 127.0.0.1:6379, REDIS_URL (the cluster path).
  * --profile writes a CPU profile of each gateway run to bench/out/profiles (bun --cpu-prof);
- * --public-agent runs Homebook without ELEVENLABS_API_KEY (no signed URLs).
+ * --public-agent runs Homebook without ELEVENLABS_API_KEY (no signed URLs); --keep leaves each run's
+ * directory (the callers' and the agent's raw timings, the gateway's log) in the temporary folder.
  *
  * Prints one table per (agent format, calls): Homebook vs the bare bridge (medians over rounds) and
  * their ratio, then the targets. Every run's figures go to bench/out/bridge-<time>.json.
@@ -92,13 +93,14 @@ const { values } = parseArgs({
     features: { type: "string", default: "production" },
     retries: { type: "string", default: "2" },
     profile: { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
     "public-agent": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
 if (values.help) {
-  console.log("bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 6] [--rounds 2] [--warmup 2] [--echo turn|chunk] [--features production|all] [--retries 2] [--profile] [--public-agent]");
+  console.log("bun bench/bridge.ts [--formats ulaw_8000,pcm_16000] [--calls 100,200] [--seconds 6] [--rounds 2] [--warmup 2] [--echo turn|chunk] [--features production|all] [--retries 2] [--profile] [--public-agent] [--keep]");
   process.exit(0);
 }
 
@@ -228,7 +230,7 @@ async function startHomebook(dir: string, port: number, agentBase: string, agent
 /** The current run's temporary directory, removed at the end of the run, also when the bench is interrupted. */
 let runDir: string | undefined;
 process.on("exit", () => {
-  if (runDir) rmSync(runDir, { recursive: true, force: true });
+  if (runDir && !values.keep) rmSync(runDir, { recursive: true, force: true });
 });
 
 async function runOnce(bridge: Bridge, format: string, calls: number, round: number): Promise<RunResult> {
@@ -353,7 +355,8 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
     throw err;
   } finally {
     killAll();
-    rmSync(dir, { recursive: true, force: true });
+    if (values.keep) console.log(`  (kept ${dir}: callers.json, agent.json, the gateway's log)`);
+    else rmSync(dir, { recursive: true, force: true });
     runDir = undefined;
   }
 }
