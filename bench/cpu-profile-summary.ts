@@ -50,6 +50,9 @@ const NATIVE: Record<string, string> = {
   "get buffer": "Buffer / base64",
   subarray: "Buffer / base64",
   heapStats: "heapStats",
+  toBase64: "Buffer / base64",
+  setFromBase64: "Buffer / base64",
+  fromBase64: "Buffer / base64",
 };
 
 const groups = new Map<string, number>();
