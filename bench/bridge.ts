@@ -36,6 +36,7 @@ import { analyzeTraffic, type TrafficFigures } from "./bridge-analysis.ts";
 import { lineStartingWith, nowMs, readLines, type Spread } from "./bridge-common.ts";
 import { cpuMsOf, cpuTimesMs, freePort, killAll, machineBusyMs, settledRssKiB, spawn, statusKiB, stop, tell, waitForQuiet } from "./bridge-processes.ts";
 import { printTables } from "./bridge-report.ts";
+import { getJson, scrapeMetrics, waitHealthy } from "./bridge-http.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const OUT_DIR = join(ROOT, "bench", "out");
@@ -122,44 +123,6 @@ if (values.echo !== "turn" && values.echo !== "chunk") usageError("--echo: turn 
 function usageError(message: string): never {
   console.error(`bench/bridge.ts: ${message}`);
   process.exit(2);
-}
-
-async function getJson(url: string, headers: Record<string, string> = {}): Promise<any> {
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
-  if (!res.ok) throw new Error(`GET ${url}: ${res.status}`);
-  return res.json();
-}
-
-/** The few /metrics figures worth a cross-check; its event-loop figures cover the time since the previous scrape. */
-async function scrapeMetrics(base: string): Promise<Record<string, number>> {
-  const startedMs = performance.now();
-  const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(5000) });
-  if (!res.ok) throw new Error(`GET /metrics: ${res.status}`);
-  const text = await res.text();
-  const scrapeMs = performance.now() - startedMs;
-  const figure = (pattern: RegExp) => {
-    let sum = 0;
-    for (const m of text.matchAll(pattern)) sum += Number(m[1]);
-    return sum;
-  };
-  return {
-    /** How long GET /metrics took, under load. */
-    scrape_ms: scrapeMs,
-    eventloop_lag_p99_ms: figure(/^homebook_nodejs_eventloop_lag_p99_seconds (\S+)$/gm) * 1000,
-    dropped_frames: figure(/^homebook_dropped_frames_total\{[^}]*\} (\S+)$/gm),
-    call_errors: figure(/^homebook_call_errors_total\{[^}]*\} (\S+)$/gm),
-  };
-}
-
-async function waitHealthy(base: string, child: Subprocess, timeoutMs = 15_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode} before answering /health/performance`);
-    const ok = await fetch(`${base}/health/performance`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
-    if (ok) return;
-    await Bun.sleep(50);
-  }
-  throw new Error(`gateway did not answer ${base}/health/performance within ${timeoutMs} ms`);
 }
 
 // ---- one run: one gateway, a fresh agent and fresh callers ----
@@ -283,7 +246,7 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
     await lineStartingWith(callerLines, "WINDOW_BEGIN", callersConfig.rampMs + 10_000 + callersConfig.warmupMs + 5000, "callers");
     tell(agent, "record");
     await getJson(`${base}/health/performance`); // starts the gateway's event-loop window
-    if (bridge === "homebook") await scrapeMetrics(base); // and /metrics' own
+    if (bridge === "homebook") await scrapeMetrics(base, ADMIN_TOKEN); // and /metrics' own
     const cpuBegin = cpuTimesMs(gateway.pid);
     const loadCpuBeginMs = { callers: cpuMsOf(callers.pid), agent: cpuMsOf(agent.pid) };
     const machineBeginMs = machineBusyMs() - cpuMsOf(process.pid);
@@ -294,7 +257,7 @@ async function runOnce(bridge: Bridge, format: string, calls: number, round: num
     const machineEndMs = machineBusyMs() - cpuMsOf(process.pid);
     const endMs = nowMs();
     const perf = await getJson(`${base}/health/performance`);
-    const metrics = bridge === "homebook" ? await scrapeMetrics(base) : undefined;
+    const metrics = bridge === "homebook" ? await scrapeMetrics(base, ADMIN_TOKEN) : undefined;
     await lineStartingWith(callerLines, "DONE", 30_000, "callers");
     clearInterval(sampler);
     const rssHwmKiB = statusKiB(gateway.pid, "VmHWM");
