@@ -1,5 +1,5 @@
 /**
- * Side-by-side bridge benchmark: Homebook (`bun src/main.ts serve`, every feature on) and a
+ * Side-by-side bridge benchmark: Homebook (`bun src/main.ts serve`, set up as in production) and a
  * minimal pass-through bridge (bench/bare-bridge.ts), run alternately against the same echo agent
  * (bench/bridge-agent.ts) with the same real-time callers (bench/bridge-callers.ts). Each gateway,
  * the agent and the callers are separate processes on 127.0.0.1; Homebook is driven only through its
