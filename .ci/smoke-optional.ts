@@ -1,6 +1,6 @@
 /**
  * Smoke test of the parts the binary loads only when the configuration asks for them (each a chunk of its own):
- * MySQL (DATABASE_HOST), the ElevenLabs SDK (signed URLs with ELEVENLABS_API_KEY), the cluster (REDIS_URL) and
+ * MySQL (DATABASE_HOST), signed URLs (ELEVENLABS_API_KEY), the cluster (REDIS_URL) and
  * the post-call webhook (POST_CALL_WEBHOOK_URL). One call through all of them, against the MariaDB and Redis on
  * this machine, with the binary's own fake agent. Run from an empty directory with nothing beside the binary.
  */
@@ -106,7 +106,7 @@ try {
   await fail(`homebook call printed no verdict: ${call.stderr.toString()}`);
 }
 if (call.exitCode !== 0 || verdict.reason !== "the gateway ended the call (terminate)") await fail(`the call over a signed URL: exit ${call.exitCode}, ${verdict.reason}`);
-console.log("smoke-optional: call over a signed URL ended cleanly (ElevenLabs SDK loaded)");
+console.log("smoke-optional: call over a signed URL ended cleanly");
 
 const stored = await until("the call record in MySQL", async () => {
   const res = await fetch(`${base}/calls/smoke-optional-1`, { headers: { authorization: `Bearer ${ADMIN}` } });

@@ -3,7 +3,7 @@ import { HomebookError } from "../base/errors.ts";
 
 const AGENT_SETTING = "the bot's agent_id (or ELEVENLABS_AGENT_ID for DIDs without a bot)";
 
-/** A failed get-signed-url call, from the SDK's ElevenLabsError (statusCode) or a network error. */
+/** A failed get-signed-url call: an HTTP status (`statusCode`, as the request and the SDK report it) or a network error. */
 export function classifyRestFailure(err: unknown, agentId: string): HomebookError {
   if (err instanceof HomebookError) return err;
   const status = (err as { statusCode?: unknown } | null)?.statusCode;

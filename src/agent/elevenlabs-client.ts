@@ -10,10 +10,10 @@ import { sleep, systemClock, type Clock } from "../base/clock.ts";
 import { HomebookError } from "../base/errors.ts";
 import { Counter } from "../metrics/registry.ts";
 import { parseAgentAudioFormat } from "../audio/agent-format.ts";
-import { classifyRestFailure } from "./agent-errors.ts";
 import { AgentLeg } from "./agent-leg.ts";
 import { ConnectDeadline } from "./connect-deadline.ts";
 import { SignedUrlCache } from "./signed-url-cache.ts";
+import { signedUrlRequest } from "./signed-url-request.ts";
 import type { InitiationFrame } from "./elevenlabs-protocol.ts";
 
 /**
@@ -68,25 +68,6 @@ export function publicConversationUrl(baseUrl: string, agentId: string): string 
   return url.toString();
 }
 
-function signedUrlFetcher(apiKey: string, baseUrl: string, timeoutMs: number, clock: Clock) {
-  let client: Promise<import("@elevenlabs/elevenlabs-js").ElevenLabsClient> | undefined;
-  return async (agentId: string): Promise<string> => {
-    // The SDK is large: loaded on the first call that needs a signed URL, never by a gateway without a key.
-    client ??= import("@elevenlabs/elevenlabs-js").then(({ ElevenLabsClient }) => new ElevenLabsClient({ apiKey, baseUrl, maxRetries: 0 }));
-    // The time limit runs on the calls' clock like every other deadline of the setup (not on the SDK's own timer).
-    const abort = new AbortController();
-    const timer = clock.setTimer(() => abort.abort(), timeoutMs);
-    try {
-      const response = await (await client).conversationalAi.conversations.getSignedUrl({ agentId }, { abortSignal: abort.signal });
-      return response.signedUrl;
-    } catch (err) {
-      throw classifyRestFailure(err, agentId);
-    } finally {
-      clock.clearTimer(timer);
-    }
-  };
-}
-
 function aborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
     const fail = () => reject(new HomebookError("internal", "agent connection abandoned: the caller left"));
@@ -103,7 +84,7 @@ export function createElevenLabsConnector({ config, logger, clock = systemClock,
   const { apiKey, baseUrl, signedUrlReuseMs, connectTimeoutMs } = config.elevenlabs;
   // A shared request outlives a caller who gave up on it only this long (several calls may wait on it).
   const fetchTimeoutMs = Math.min(SIGNED_URL_TIMEOUT_MS, connectTimeoutMs);
-  const cache = apiKey ? new SignedUrlCache(signedUrlFetcher(apiKey, baseUrl, fetchTimeoutMs, clock), signedUrlReuseMs, () => clock.epochMs()) : undefined;
+  const cache = apiKey ? new SignedUrlCache(signedUrlRequest({ apiKey, baseUrl, timeoutMs: fetchTimeoutMs, clock }), signedUrlReuseMs, () => clock.epochMs()) : undefined;
 
   async function target(agentId: string, deadline: ConnectDeadline): Promise<{ url: string; signed: boolean }> {
     if (!cache) return { url: publicConversationUrl(baseUrl, agentId), signed: false };

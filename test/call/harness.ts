@@ -61,8 +61,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const clock = new TestClock();
   const agent = await startFakeAgentServer({ pingIntervalMs: 400, clock, ...options.agent });
   const config = testConfig({ ELEVENLABS_BASE_URL: options.baseUrl ?? agent.baseUrl, ELEVENLABS_AGENT_ID: AGENT_ID, ...options.env });
-  // With a key the gateway loads the SDK on its first signed URL; loaded here, that real second is not spent as call time.
-  if (config.elevenlabs.apiKey) await import("@elevenlabs/elevenlabs-js");
   const memory = createMemoryBotResolver(config, options.bots);
   const delayMs = options.botDelayMs ?? 0;
   const bots: BotResolver = delayMs > 0 ? { resolve: async (did) => (await sleep(clock, delayMs), memory.resolve(did)) } : memory;

@@ -78,7 +78,6 @@ describe("close 3000: the service cancels the request", () => {
 describe("refusals at the HTTP upgrade", () => {
   test("a reused signed URL the service refuses with 403 at the upgrade is replaced once, and the call connects", async () => {
     const apiKey = "xi-test-key-0123456789";
-    await import("@elevenlabs/elevenlabs-js"); // the SDK the signed URLs come through loads in real time, not call time
     h = await strictHarness({ agent: { apiKey }, env: { ELEVENLABS_API_KEY: apiKey } });
     const first = await h.call({ sessionId: "signed-1" });
     await h.run(first.waitForTimeline("playedStream"), 5000, "the first greeting");
