@@ -70,7 +70,8 @@ export class AgentLeg {
   private openWaiter: Waiter | undefined;
   private metaWaiter: Waiter | undefined;
   private heardAtMs: number;
-  private scratch = new Uint8Array(8192);
+  /** Agent audio decoded here; grows to the largest chunk the call sees. */
+  private scratch = new Uint8Array(2048);
   private stallTimer: Timer | undefined;
   private markClosed!: () => void;
   private readonly closedPromise = new Promise<void>((resolve) => (this.markClosed = resolve));

@@ -9,6 +9,13 @@ import type { StreamResampler } from "./stream-resampler.ts";
  */
 export const BLOCK_SAMPLES = 4096;
 
+/**
+ * Room a kernel's history buffer starts with: a 20 ms frame at 48 kHz. It grows to the largest piece
+ * a call actually feeds (at most BLOCK_SAMPLES), so a call that only ever sees 20 ms frames keeps a
+ * few KiB per direction instead of a whole block's 32 KiB.
+ */
+export const INITIAL_BLOCK_SAMPLES = 960;
+
 export abstract class BlockResampler implements StreamResampler {
   abstract readonly inputRate: number;
   abstract readonly outputRate: number;

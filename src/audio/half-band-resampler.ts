@@ -4,7 +4,7 @@
  */
 
 import { designLowpass, KAISER_BETA, toInt16 } from "./filter-design.ts";
-import { BLOCK_SAMPLES, BlockResampler } from "./block-resampler.ts";
+import { BlockResampler, INITIAL_BLOCK_SAMPLES } from "./block-resampler.ts";
 import { SampleBuffer } from "./sample-buffer.ts";
 
 /**
@@ -57,7 +57,7 @@ export class HalfBandUpsampler extends BlockResampler {
   readonly inputRate = 8000;
   readonly outputRate = 16_000;
   private readonly gains: Float64Array;
-  private readonly buffer = new SampleBuffer(2 * HALF_BAND_PAIRS - 1, BLOCK_SAMPLES);
+  private readonly buffer = new SampleBuffer(2 * HALF_BAND_PAIRS - 1, INITIAL_BLOCK_SAMPLES);
 
   constructor() {
     super();
@@ -100,7 +100,7 @@ export class HalfBandDownsampler extends BlockResampler {
   readonly inputRate = 16_000;
   readonly outputRate = 8000;
   private readonly pairs = halfBandPairs();
-  private readonly buffer = new SampleBuffer(HALF_BAND_LENGTH - 1, BLOCK_SAMPLES);
+  private readonly buffer = new SampleBuffer(HALF_BAND_LENGTH - 1, INITIAL_BLOCK_SAMPLES);
   /** Buffer index of the newest input the next output uses. */
   private position = HALF_BAND_LENGTH - 1;
 

@@ -1,7 +1,7 @@
 /** General rational-ratio polyphase FIR resampler (8 or 16 kHz ↔ 22.05/24/44.1/48 kHz, and between those). */
 
 import { designLowpass, kaiserLength, KAISER_BETA, resamplingBand, STOPBAND_DB, toInt16 } from "./filter-design.ts";
-import { BLOCK_SAMPLES, BlockResampler } from "./block-resampler.ts";
+import { BlockResampler, INITIAL_BLOCK_SAMPLES } from "./block-resampler.ts";
 import { SampleBuffer } from "./sample-buffer.ts";
 
 export interface PolyphaseTable {
@@ -75,7 +75,7 @@ export class PolyphaseResampler extends BlockResampler {
     this.outputRate = table.outputRate;
     this.stepWhole = Math.floor(table.down / table.up);
     this.stepFraction = table.down % table.up;
-    this.buffer = new SampleBuffer(table.tapsPerPhase - 1, BLOCK_SAMPLES);
+    this.buffer = new SampleBuffer(table.tapsPerPhase - 1, INITIAL_BLOCK_SAMPLES);
     this.reset();
   }
 

@@ -44,9 +44,10 @@ class Passthrough implements Transcoder {
 
 class Converting implements Transcoder {
   readonly passthrough = false;
-  private decoded: Int16Array = new Int16Array(4096);
-  private resampled: Int16Array = new Int16Array(4096);
-  private encoded: Uint8Array = new Uint8Array(8192);
+  // Sized for a 20 ms frame at 48 kHz; each grows once to the largest chunk the call sees.
+  private decoded: Int16Array = new Int16Array(960);
+  private resampled: Int16Array = new Int16Array(960);
+  private encoded: Uint8Array = new Uint8Array(1920);
   /** PCM only: the low byte of a sample split across chunks, or -1. */
   private carry = -1;
   private readonly resampler: StreamResampler | undefined;

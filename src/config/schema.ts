@@ -82,7 +82,7 @@ export const settingsSchema = z.object({
     .optional(),
   MCUBE_MAX_FRAME_BYTES: int(65_536, 1024, 16 * 1024 * 1024),
   START_TIMEOUT_MS: int(10_000, 100, 120_000),
-  PLAY_CHUNK_MS: int(100, 20, 1000),
+  PLAY_CHUNK_MS: int(500, 20, 1000),
   SEND_STALL_TIMEOUT_MS: int(5000, 100, 600_000),
   MAX_SEND_BUFFER_BYTES: int(262_144, 4096, 64 * 1024 * 1024),
   DTMF_MESSAGE_TEMPLATE: text().default("The caller pressed {digit}"),

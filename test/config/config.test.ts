@@ -41,7 +41,7 @@ describe("defaults", () => {
     expect(c.mcube.transferEvent).toBe("transfer");
     expect(c.mcube.transferNumberField).toBe("number");
     expect(c.mcube.terminateEvent).toBe("terminate");
-    expect(c.mcube.playChunkMs).toBe(100);
+    expect(c.mcube.playChunkMs).toBe(500);
     expect(c.mcube.maxFrameBytes).toBe(65536);
     expect(c.mcube.apiUrl).toBe("https://config.mcube.com/Restmcube-api");
     expect(c.mcube.outboundPath).toBe("outbound-calls-superdash");
