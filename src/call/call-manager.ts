@@ -9,7 +9,8 @@ import { AgentLimiter } from "./agent-limiter.ts";
 import type { BotResolver } from "./bot.ts";
 import { activeCalls, callRefusals, callsEnded, hot } from "./call-metrics.ts";
 import type { CallRecordSink, LiveCall, OutboundContextLookup } from "./call-record.ts";
-import { CallSession, type SessionDebugState } from "./call-session.ts";
+import { CallSession } from "./call-session.ts";
+import type { SessionDebugState } from "./call-record.ts";
 import type { AgentSlots, CallRegistry, Recordings } from "./ports.ts";
 
 export interface CallManagerDeps {

@@ -118,3 +118,19 @@ export interface OutboundCallContext {
 export interface OutboundContextLookup {
   find(callId: string): Promise<OutboundCallContext | undefined>;
 }
+
+/** What a test (or the admin API) can check after a call: nothing may be left. */
+export interface SessionDebugState {
+  state: string;
+  timers: number;
+  agentOpen: boolean;
+  holdsAgentSlot: boolean;
+  mcubeOpen: boolean;
+  pendingCheckpoints: number;
+  uplinkBufferedMs: number;
+  /** Per socket: bytes queued unsent now, and audio bytes dropped while it was over MAX_SEND_BUFFER_BYTES (agent: the current conversation). */
+  mcubeBufferedBytes: number;
+  mcubeDroppedBytes: number;
+  agentBufferedBytes: number;
+  agentDroppedBytes: number;
+}

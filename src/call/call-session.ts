@@ -11,7 +11,6 @@ import type { InitiationFrame } from "../agent/elevenlabs-protocol.ts";
 import type { AudioFormat } from "../audio/audio-format.ts";
 import type { Clock } from "../base/clock.ts";
 import { HomebookError } from "../base/errors.ts";
-import { normalizePhoneNumber } from "../base/phone-number.ts";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { contextSources, extractCallContext } from "../telephony/call-context.ts";
@@ -26,19 +25,15 @@ import type { Bot, BotResolver } from "./bot.ts";
 import { CallEnding, hangupReason, type EndingStep } from "./call-ending.ts";
 import { CallFacts } from "./call-facts.ts";
 import { agentReconnects, callsEnded, hot, sendStalls } from "./call-metrics.ts";
-import type { CallRecordSink, EndReason, LiveCall, LiveRecord, OutboundContextLookup } from "./call-record.ts";
+import type { CallRecordSink, EndReason, LiveCall, LiveRecord, OutboundContextLookup, SessionDebugState } from "./call-record.ts";
 import { agentOf, describeState, transition, type CallState, type EndPlan } from "./call-state.ts";
-import { conversationInitiation, reconnectInitiation, transcriptContext } from "./conversation-start.ts";
+import { conversationInitiation, transcriptContext } from "./conversation-start.ts";
+import { reopenConversation } from "./agent-reconnect.ts";
+import { transferNumber } from "./transfer-number.ts";
 import { MediaBridge } from "./media-bridge.ts";
 import { OwnedTimers } from "../base/owned-timers.ts";
 import { CallTrouble } from "./call-trouble.ts";
 import type { AgentSlots, Recordings, ReleaseSlot } from "./ports.ts";
-
-/**
- * Kinds of unusable frames one call logs. Unknown events, tracks and tools make a kind each, named by
- * the peer: without a bound, a peer sending ever new names would write a log line per frame and grow
- * the call's memory.
- */
 
 export interface CallSessionDeps {
   config: Config;
@@ -56,22 +51,6 @@ export interface CallSessionDeps {
   onChange?(session: CallSession): void;
   /** The session ended (after its record was written): remove it from the Map. */
   onEnded(session: CallSession): void;
-}
-
-/** What a test (or the admin API) can check after a call: nothing may be left. */
-export interface SessionDebugState {
-  state: string;
-  timers: number;
-  agentOpen: boolean;
-  holdsAgentSlot: boolean;
-  mcubeOpen: boolean;
-  pendingCheckpoints: number;
-  uplinkBufferedMs: number;
-  /** Per socket: bytes queued unsent now, and audio bytes dropped while it was over MAX_SEND_BUFFER_BYTES (agent: the current conversation). */
-  mcubeBufferedBytes: number;
-  mcubeDroppedBytes: number;
-  agentBufferedBytes: number;
-  agentDroppedBytes: number;
 }
 
 export class CallSession implements SocketHandler, McubeListener {
@@ -349,7 +328,7 @@ export class CallSession implements SocketHandler, McubeListener {
         return this.endWith({ kind: "end", reason: "agent_end_call", source: intent.source });
       case "transfer": {
         const state = this.state;
-        const number = this.pickNumber(intent.number, this.facts.bot?.transferNumber);
+        const number = this.numberFor(intent.number, this.facts.bot?.transferNumber);
         // The tool's own number wins whichever of its two responses (plain, full payload) came first.
         if (state.name === "ending" && state.plan.kind === "transfer" && state.step !== "commanded" && intent.number !== undefined) {
           this.state = transition(state, { ...state, plan: { ...state.plan, number } });
@@ -397,14 +376,8 @@ export class CallSession implements SocketHandler, McubeListener {
     this.log.warn("agent connection lost; opening a new conversation", { code: failure.code, attempt, detail: failure.message });
     this.changed("reconnecting");
     const { reconnectTimeoutMs, reconnectMessage } = this.config.elevenlabs;
-    const deadline = this.timers.sleep(reconnectTimeoutMs).then(() => {
-      throw new HomebookError("timeout", `no new agent conversation within AGENT_RECONNECT_TIMEOUT_MS (${reconnectTimeoutMs} ms)`);
-    });
-    // A caller who has heard nothing yet (the conversation never got past the service's queue) gets the greeting, not an apology.
-    const init = this.facts.firstAgentAudioAt === undefined ? this.init : reconnectInitiation(this.init, reconnectMessage);
-    // A busy service (3008) is given its moment before the new request, as at setup.
-    const reopened = failure.retryAfterMs === undefined ? this.setup.reconnect(bot, init) : this.timers.sleep(failure.retryAfterMs).then(() => this.setup.reconnect(bot, init));
-    Promise.race([reopened, deadline]).then(
+    const heardAgent = this.facts.firstAgentAudioAt !== undefined;
+    reopenConversation({ setup: this.setup, timers: this.timers, bot, init: this.init, failure, heardAgent, reconnectTimeoutMs, reconnectMessage }).then(
       (agent) => this.onAgentReady(agent),
       (err) => this.onAgentFailed(asHomebookError(err)),
     );
@@ -455,15 +428,12 @@ export class CallSession implements SocketHandler, McubeListener {
     this.finish(hangupReason(state));
   }
 
-  private fallbackPlan(error: HomebookError): EndPlan {
-    return { kind: "fallback", number: this.pickNumber(undefined, this.facts.bot?.fallbackNumber), error };
+  private numberFor(requested: string | undefined, configured: string | undefined): string {
+    return transferNumber(requested, configured, this.config.agentPhoneNumber, this.log);
   }
 
-  /** The tool's number when it is a 10-digit number, else the configured one, else AGENT_PHONE_NUMBER. */
-  private pickNumber(requested: string | undefined, configured: string | undefined): string {
-    const fromTool = normalizePhoneNumber(requested);
-    if (requested !== undefined && !fromTool) this.log.warn("transfer number from the agent is not a 10-digit number; using the configured one");
-    return fromTool ?? normalizePhoneNumber(configured) ?? this.config.agentPhoneNumber;
+  private fallbackPlan(error: HomebookError): EndPlan {
+    return { kind: "fallback", number: this.numberFor(undefined, this.facts.bot?.fallbackNumber), error };
   }
 
   /** Drain timeout: this caller is transferred at once (no goodbye wait). */

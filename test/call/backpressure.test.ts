@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { droppedSendBytes, sendStalls } from "../../src/call/call-metrics.ts";
-import type { SessionDebugState } from "../../src/call/call-session.ts";
+import type { SessionDebugState } from "../../src/call/call-record.ts";
 import { tonePcm16 } from "../../src/sim/tones.ts";
 import { tcpSockets } from "../helpers/tcp-table.ts";
 import { until } from "../helpers/wait.ts";
