@@ -1,5 +1,44 @@
 /** Prints the bridge benchmark's tables (Homebook vs the bare bridge per agent format and call count) and its targets. */
-import type { RunResult } from "./bridge.ts";
+import type { Spread } from "./bridge-common.ts";
+import type { TrafficFigures } from "./bridge-analysis.ts";
+
+export type Bridge = "homebook" | "bare";
+
+export interface RunResult {
+  bridge: Bridge;
+  format: string;
+  /** The format of the agent this bridge talked to (the bare bridge: always ulaw_8000). */
+  agentFormat: string;
+  calls: number;
+  round: number;
+  /** CPU other processes used, in % of one core: in the second before the run, and over the window (the machine is shared). */
+  othersCpuPercent: { before: number; during: number };
+  windowS: number;
+  cpuMs: number;
+  /** Of cpuMs, the part spent in the kernel (mostly loopback TCP for the WebSocket frames). */
+  cpuSystemMs: number;
+  cpuMsPerCallSecond: number;
+  rssIdleMiB: number;
+  rssPeakMiB: number;
+  rssHwmMiB: number;
+  rssPerCallKiB: number;
+  /** The gateway's own event-loop delay over the window, from its GET /health/performance. */
+  gatewayLagMs: { p99: number; max: number; mean: number };
+  /** Post-call webhooks the agent process had received when the run ended (--features all). */
+  webhooks: number;
+  /** Homebook only: what /metrics said about the window. */
+  metrics?: Record<string, number>;
+  loadTimerLateMs: Spread;
+  agentTimerLateMs: Spread;
+  /** CPU the callers' and the agent's processes used over the window, in % of one core (the machine's other load). */
+  loadCpuPercent: { callers: number; agent: number };
+  /** Other processes used more than DISTURBED_PERCENT of a core during the window (after every retry). */
+  disturbed: boolean;
+  attempts: number;
+  /** Latency figures count only when both load processes kept their timers within 5 ms (p99). */
+  latencyValid: boolean;
+  traffic: TrafficFigures;
+}
 
 const median = (xs: number[]): number => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);

@@ -32,10 +32,10 @@ import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 import type { AgentReport } from "./bridge-agent.ts";
 import type { CallersConfig, CallersReport } from "./bridge-callers.ts";
-import { analyzeTraffic, type TrafficFigures } from "./bridge-analysis.ts";
-import { lineStartingWith, nowMs, readLines, type Spread } from "./bridge-common.ts";
+import { analyzeTraffic } from "./bridge-analysis.ts";
+import { lineStartingWith, nowMs, readLines } from "./bridge-common.ts";
 import { cpuMsOf, cpuTimesMs, freePort, killAll, machineBusyMs, settledRssKiB, spawn, statusKiB, stop, tell, waitForQuiet } from "./bridge-processes.ts";
-import { printTables } from "./bridge-report.ts";
+import { printTables, type Bridge, type RunResult } from "./bridge-report.ts";
 import { getJson, scrapeMetrics, waitHealthy } from "./bridge-http.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -45,43 +45,7 @@ const DISTURBED_PERCENT = 25;
 const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
 const MCUBE_TOKEN = "bench-mcube-token-0123456789abcdef";
 
-export type Bridge = "homebook" | "bare";
 
-export interface RunResult {
-  bridge: Bridge;
-  format: string;
-  /** The format of the agent this bridge talked to (the bare bridge: always ulaw_8000). */
-  agentFormat: string;
-  calls: number;
-  round: number;
-  /** CPU other processes used, in % of one core: in the second before the run, and over the window (the machine is shared). */
-  othersCpuPercent: { before: number; during: number };
-  windowS: number;
-  cpuMs: number;
-  /** Of cpuMs, the part spent in the kernel (mostly loopback TCP for the WebSocket frames). */
-  cpuSystemMs: number;
-  cpuMsPerCallSecond: number;
-  rssIdleMiB: number;
-  rssPeakMiB: number;
-  rssHwmMiB: number;
-  rssPerCallKiB: number;
-  /** The gateway's own event-loop delay over the window, from its GET /health/performance. */
-  gatewayLagMs: { p99: number; max: number; mean: number };
-  /** Post-call webhooks the agent process had received when the run ended (--features all). */
-  webhooks: number;
-  /** Homebook only: what /metrics said about the window. */
-  metrics?: Record<string, number>;
-  loadTimerLateMs: Spread;
-  agentTimerLateMs: Spread;
-  /** CPU the callers' and the agent's processes used over the window, in % of one core (the machine's other load). */
-  loadCpuPercent: { callers: number; agent: number };
-  /** Other processes used more than DISTURBED_PERCENT of a core during the window (after every retry). */
-  disturbed: boolean;
-  attempts: number;
-  /** Latency figures count only when both load processes kept their timers within 5 ms (p99). */
-  latencyValid: boolean;
-  traffic: TrafficFigures;
-}
 
 const { values } = parseArgs({
   options: {
