@@ -104,7 +104,7 @@ describe("FileRecordings: one stereo WAV per call", () => {
 
   test("after kill -9 mid-call the file is playable: its header is at most a second stale and the reader takes every frame present", async () => {
     const { dir } = recordingsIn();
-    const child = Bun.spawn(["bun", join(import.meta.dir, "crash-writer.ts"), dir, "sess-crash", "3.5"], { stdout: "pipe", stderr: "inherit" });
+    const child = Bun.spawn([process.execPath, join(import.meta.dir, "crash-writer.ts"), dir, "sess-crash", "3.5"], { stdout: "pipe", stderr: "inherit" });
     const reader = child.stdout.getReader();
     let out = "";
     while (!out.includes("written")) {
