@@ -99,7 +99,7 @@ function formatCheck(item: string, name: string | undefined, callFormat: AudioFo
   return {
     item,
     status: "warn",
-    message: `${name}: every ${call} call is converted (resampled) to it`,
+    message: `${name}: converted (resampled) on every ${call} call`,
     fix: best ? `set ${where} to ${best} for none` : undefined,
   };
 }

@@ -70,7 +70,7 @@ describe("homebook check-agent", () => {
     expect(r.stdout).toContain("(bot bot_bad)");
     expect(line(r.stdout, "input format")).toMatch(/^FAIL .*mp3_44100 cannot be bridged/);
     expect(r.stdout).toContain("→ set Advanced → User input audio format (asr.user_input_audio_format) to ulaw_8000");
-    expect(line(r.stdout, "output format")).toMatch(/^warn .*pcm_22050: every μ-law 8000 Hz call is converted/);
+    expect(line(r.stdout, "output format")).toMatch(/^warn .*pcm_22050: converted \(resampled\) on every μ-law 8000 Hz call/);
     expect(line(r.stdout, "override first message")).toMatch(/^FAIL .*not enabled, but bot bot_bad sets it/);
     expect(r.stdout).toContain("→ enable Security → Overrides → first message (agent.first_message)");
     expect(line(r.stdout, "client event interruption")).toMatch(/^FAIL .*no barge-in/);
