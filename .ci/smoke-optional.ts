@@ -1,8 +1,9 @@
 /**
  * Smoke test of the parts the binary loads only when the configuration asks for them (each a chunk of its own):
- * MySQL (DATABASE_HOST), signed URLs (ELEVENLABS_API_KEY), the cluster (REDIS_URL) and
- * the post-call webhook (POST_CALL_WEBHOOK_URL). One call through all of them, against the MariaDB and Redis on
- * this machine, with the binary's own fake agent. Run from an empty directory with nothing beside the binary.
+ * MySQL (DATABASE_HOST), signed URLs (ELEVENLABS_API_KEY), the cluster (REDIS_URL),
+ * the post-call webhook (POST_CALL_WEBHOOK_URL) and the ElevenLabs SDK (`homebook check-agent`). One call through
+ * all of them, against the MariaDB and Redis on this machine, with the binary's own fake agent. Run from an empty
+ * directory with nothing beside the binary.
  */
 import { mkdtempSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -117,6 +118,19 @@ console.log(`smoke-optional: call record stored in MySQL (${stored.call?.end_rea
 
 await until("the post-call webhook", async () => (webhooks.some((b) => b.includes('"smoke-optional-1"')) ? true : undefined));
 console.log("smoke-optional: post-call webhook delivered (webhook dispatcher loaded)");
+
+const check = Bun.spawnSync([homebook, "check-agent", "--json"], { cwd: dir, env, timeout: 30_000 });
+let checked: { agents?: { agentId: string; checks: { status: string }[] }[]; fails?: number } = {};
+try {
+  checked = JSON.parse(check.stdout.toString());
+} catch {
+  await fail(`homebook check-agent printed no report: ${check.stderr.toString()}`);
+}
+const smokeAgent = checked.agents?.find((a) => a.agentId === env.ELEVENLABS_AGENT_ID);
+if (check.exitCode !== 0 || !smokeAgent || smokeAgent.checks.length < 5 || smokeAgent.checks.some((c) => c.status === "fail")) {
+  await fail(`homebook check-agent against the fake agent: exit ${check.exitCode}, ${check.stdout.toString().slice(0, 300)}`);
+}
+console.log(`smoke-optional: check-agent read ${env.ELEVENLABS_AGENT_ID} over REST (ElevenLabs SDK loaded), ${smokeAgent!.checks.length} items, no FAIL`);
 
 server.kill("SIGTERM");
 const code = await Promise.race([server.exited, Bun.sleep(10_000).then(() => "timeout" as const)]);

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   db: { summary: "create and migrate the bot store (db migrate)", load: () => import("./cli/db.ts") },
   outbound: { summary: "place outbound calls from a CSV through Mcube (resumable)", load: () => import("./cli/outbound.ts") },
   call: { summary: "place one simulated Mcube call and print its timeline", load: () => import("./cli/call.ts") },
+  "check-agent": { summary: "check each ElevenLabs agent is set up as Homebook needs (REST)", load: () => import("./cli/check-agent.ts") },
   agent: { summary: "run the fake ElevenLabs agent server (echo or scripted)", load: () => import("./cli/agent.ts") },
   webhook: { summary: "send a signed sample post-call webhook and show the answer (webhook test)", load: () => import("./cli/webhook.ts") },
 };

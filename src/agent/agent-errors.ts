@@ -3,11 +3,14 @@ import { HomebookError } from "../base/errors.ts";
 
 const AGENT_SETTING = "the bot's agent_id (or ELEVENLABS_AGENT_ID for DIDs without a bot)";
 
-/** A failed get-signed-url call: an HTTP status (`statusCode`, as the request and the SDK report it) or a network error. */
-export function classifyRestFailure(err: unknown, agentId: string): HomebookError {
+/**
+ * A failed REST request about an agent (`request`: get-signed-url, or reading the agent): an HTTP status
+ * (`statusCode`, as the request and the SDK report it) or a network error.
+ */
+export function classifyRestFailure(err: unknown, agentId: string, request = "get-signed-url"): HomebookError {
   if (err instanceof HomebookError) return err;
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
-  const detail = `get-signed-url for agent ${agentId} failed${typeof status === "number" ? ` with HTTP ${status}` : ""}`;
+  const detail = `${request} for agent ${agentId} failed${typeof status === "number" ? ` with HTTP ${status}` : ""}`;
   if (status === 401 || status === 403) {
     return new HomebookError("upstream_auth", `${detail}: the API key was refused`, {
       fix: "ELEVENLABS_API_KEY: set a valid key with Agents (convai) access",

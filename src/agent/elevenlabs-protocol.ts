@@ -258,6 +258,20 @@ export type ConversationOverride = Pick<ConversationConfigOverride, "agent" | "t
 
 export type InitiationFrame = ConversationInitiationClientToOrchestratorEvent & { dynamic_variables: DynamicVariables };
 
+/**
+ * Leaf paths of an override object, each a field the agent must allow (Security tab → overrides).
+ * @example overridePaths({ agent: { prompt: { prompt: "x" } } }) // ["agent.prompt.prompt"]
+ */
+export function overridePaths(value: unknown, prefix = ""): string[] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return prefix ? [prefix] : [];
+  const paths: string[] = [];
+  for (const [key, inner] of Object.entries(value)) {
+    if (inner === undefined) continue;
+    paths.push(...overridePaths(inner, prefix ? `${prefix}.${key}` : key));
+  }
+  return paths;
+}
+
 /** The first client frame. `override` is left out entirely when it has no field. */
 export function initiationFrame(dynamicVariables: DynamicVariables, override?: ConversationOverride): InitiationFrame {
   const frame: InitiationFrame = { type: "conversation_initiation_client_data", dynamic_variables: dynamicVariables };

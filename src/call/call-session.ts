@@ -15,7 +15,7 @@ import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { contextSources, extractCallContext } from "../telephony/call-context.ts";
 import { McubeLeg, type McubeEvent, type McubeListener } from "../telephony/mcube-leg.ts";
-import type { StartFrame } from "../telephony/mcube-protocol.ts";
+import { formatOfContentType, type StartFrame } from "../telephony/mcube-protocol.ts";
 import type { SocketData, SocketHandler, UpgradeRequest } from "../telephony/mcube-socket.ts";
 import { AgentLiveness, agentSilentError } from "./agent-liveness.ts";
 import { AgentSetup } from "./agent-setup.ts";
@@ -113,7 +113,7 @@ export class CallSession implements SocketHandler, McubeListener {
       socket: ws,
       clock: this.clock,
       shapes: mcube,
-      defaultFormat: mcube.audioFormat === "audio/x-l16" ? { encoding: "pcm16le", sampleRate: mcube.sampleRate } : { encoding: "ulaw", sampleRate: 8000 },
+      defaultFormat: formatOfContentType(mcube.audioFormat, mcube.sampleRate),
       maxBufferedBytes: mcube.maxSendBufferBytes,
       stallTimeoutMs: mcube.sendStallTimeoutMs,
       dropCounter: hot.mcubeSendDropped,

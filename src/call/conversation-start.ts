@@ -39,7 +39,7 @@ export function dynamicVariables({ bot, context, sessionId, callId, streamId, ou
 }
 
 /** Only the fields the bot sets; an agent must enable each one (Security tab → overrides). */
-export function botOverride(bot: Bot): ConversationOverride | undefined {
+export function botOverride(bot: Pick<Bot, "prompt" | "firstMessage" | "language" | "voiceId">): ConversationOverride | undefined {
   const agent: NonNullable<ConversationOverride["agent"]> = {};
   if (set(bot.prompt)) agent.prompt = { prompt: bot.prompt! };
   if (set(bot.firstMessage)) agent.first_message = bot.firstMessage!;

@@ -9,7 +9,7 @@ export const usage = `Usage: homebook agent [--port 7901] [--input-format pcm_16
                       [--persona echo|scripted] [--api-key KEY] [--log-level info|debug]
 
 Runs a fake ElevenLabs Agents server on 127.0.0.1, speaking the same WebSocket protocol and
-signed-URL REST endpoint as the real service, as strictly: a conversation starts only on the client's
+signed-URL REST endpoint as the real service (and answering GET agent for 'homebook check-agent'), as strictly: a conversation starts only on the client's
 conversation_initiation_client_data (none within 5 s: error 1008), a bad signature is refused at the
 upgrade (401/403). Point Homebook (or any client) at it:
   ELEVENLABS_BASE_URL=http://127.0.0.1:7901 [ELEVENLABS_API_KEY=KEY] homebook serve

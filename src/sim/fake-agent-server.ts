@@ -1,6 +1,6 @@
 /**
- * Fake ElevenLabs Agents server on 127.0.0.1: the signed-URL REST endpoint and the conversation
- * WebSocket, faithful to shared/reference/elevenlabs-agents-websocket.md. Tests script it turn by turn;
+ * Fake ElevenLabs Agents server on 127.0.0.1: the signed-URL REST endpoint, the agent's configuration
+ * (GET agent and its tools, see fake-agent-config.ts) and the conversation WebSocket, faithful to shared/reference/elevenlabs-agents-websocket.md. Tests script it turn by turn;
  * `homebook agent` and the offline mode of `homebook serve` run it with the echo persona.
  */
 import type { Server, ServerWebSocket } from "bun";
@@ -11,13 +11,18 @@ import { firstMessageOverride, validateInit } from "./init-validation.ts";
 import { startEchoPersona } from "./echo-persona.ts";
 import { loadEchoPrompts } from "./echo-prompts.ts";
 import { CLOSE_REASONS } from "./agent-wire.ts";
+import { fakeAgentConfig, type ToolResponseWire } from "./fake-agent-config.ts";
 
 export type * from "./fake-agent-types.ts";
+export type { AgentResponseWire, FakeAgentConfig, ToolResponseWire } from "./fake-agent-config.ts";
 export { FIRST_MESSAGE_TONE_HZ, MAX_DURATION_TONE_HZ, STALE_TONE_HZ, TURN_TONES_HZ } from "./fake-conversation.ts";
 export { SERVER_EVENT_EXAMPLES, type ServerEvent, type ServerEventType } from "./agent-event-examples.ts";
 
 export const CONVERSATION_PATH = "/v1/convai/conversation";
 const SIGNED_URL_PATHS = new Set(["/v1/convai/conversation/get-signed-url", "/v1/convai/conversation/get_signed_url"]);
+/** GET an agent's configuration, and one of its standalone tools (what `homebook check-agent` reads). */
+const AGENT_PATH = /^\/v1\/convai\/agents\/([^/]+)$/;
+const TOOL_PATH = /^\/v1\/convai\/tools\/([^/]+)$/;
 /** Signed URLs must be used within 15 minutes of issue. */
 const SIGNED_URL_TTL_MS = 15 * 60_000;
 /** The scripted persona's default greeting. */
@@ -82,6 +87,7 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
     userAudioTimeoutMs = DEFAULT_USER_AUDIO_TIMEOUT_MS,
     queue,
     cancelFirst = 0,
+    agentConfig,
   } = options;
   // What `reconfigure` may change for later conversations.
   let { knownAgents, stall, refuseWith } = options;
@@ -101,22 +107,41 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
   let port = 0;
   const prompts = persona === "echo" ? await loadEchoPrompts() : undefined;
 
+  /** The REST answer for a wrong xi-api-key, or undefined when the key is right (or none is needed). */
+  const keyRefusal = (req: Request): Response | undefined =>
+    apiKey !== undefined && req.headers.get("xi-api-key") !== apiKey ? json(401, { detail: { status: "invalid_api_key", message: "Invalid API key" } }) : undefined;
+  const agentNotFound = (agentId: string): Response | undefined =>
+    knownAgents && !knownAgents.includes(agentId) ? json(404, { detail: { status: "agent_not_found", message: "Agent not found" } }) : undefined;
+
   const signedUrl = (req: Request, url: URL): Response => {
     stats.signedUrlRequests += 1;
-    if (apiKey !== undefined && req.headers.get("xi-api-key") !== apiKey) {
-      return json(401, { detail: { status: "invalid_api_key", message: "Invalid API key" } });
-    }
+    const refused = keyRefusal(req);
+    if (refused) return refused;
     const agentId = url.searchParams.get("agent_id");
     if (!agentId) {
       return json(422, { detail: [{ type: "missing", loc: ["query", "agent_id"], msg: "Field required", input: null }] });
     }
-    if (knownAgents && !knownAgents.includes(agentId)) {
-      return json(404, { detail: { status: "agent_not_found", message: "Agent not found" } });
-    }
+    const unknown = agentNotFound(agentId);
+    if (unknown) return unknown;
     const signature = randomHex(24);
     signatures.set(signature, { agentId, expiresAt: clock.now() + SIGNED_URL_TTL_MS });
     const query = new URLSearchParams({ agent_id: agentId, conversation_signature: signature });
     return json(200, { signed_url: `ws://127.0.0.1:${port}${CONVERSATION_PATH}?${query}` });
+  };
+
+  /** Tools of the agents served so far, by id (the service's tools are the workspace's; the fake's are its agents'). */
+  const tools = new Map<string, ToolResponseWire>();
+  const agentSettings = (req: Request, agentId: string): Response => {
+    const refused = keyRefusal(req) ?? agentNotFound(agentId);
+    if (refused) return refused;
+    const base = fakeAgentConfig({ agentId, inputFormat, outputFormat, allowedOverrides, requireSignedUrl, agentResponseComplete, maxDurationMs });
+    const config = agentConfig?.(base) ?? base;
+    for (const tool of config.tools) tools.set(tool.id, tool);
+    return json(200, config.agent);
+  };
+  const tool = (req: Request, toolId: string): Response => {
+    const found = tools.get(toolId);
+    return keyRefusal(req) ?? (found ? json(200, found) : json(404, { detail: { status: "tool_not_found", message: "Tool not found" } }));
   };
 
   /** Why the service would turn this request away, and where: an unknown agent after the handshake, a bad signature at the upgrade. */
@@ -213,6 +238,10 @@ export async function startFakeAgentServer(options: FakeAgentOptions = {}): Prom
         return hold();
       }
       if (url.pathname === CONVERSATION_PATH) return stall === "upgrade" ? hold() : upgrade(req, url, srv);
+      const agent = req.method === "GET" ? AGENT_PATH.exec(url.pathname) : null;
+      if (agent) return agentSettings(req, decodeURIComponent(agent[1]!));
+      const toolPath = req.method === "GET" ? TOOL_PATH.exec(url.pathname) : null;
+      if (toolPath) return tool(req, decodeURIComponent(toolPath[1]!));
       return json(404, { detail: "Not Found" });
     },
     websocket: {

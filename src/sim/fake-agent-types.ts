@@ -4,6 +4,7 @@ import type { Clock } from "../base/clock.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ErrorDetails, AgentErrorType } from "./agent-wire.ts";
 import type { ServerEvent } from "./agent-event-examples.ts";
+import type { FakeAgentConfig } from "./fake-agent-config.ts";
 
 export type FakeAgentPersona = "scripted" | "echo";
 
@@ -103,6 +104,11 @@ export interface FakeAgentOptions {
   cancelFirst?: number;
   /** Close every conversation with this code right after the handshake, before any frame (a failing service, e.g. 1011). */
   refuseWith?: { code: number; reason?: string };
+  /**
+   * Changes what GET /v1/convai/agents/{agent_id} (and its tools) answer: given the agent as Homebook needs it
+   * (reflecting the options above), edit it in place or return another. Branch on `config.agent.agent_id` for several agents.
+   */
+  agentConfig?: (config: FakeAgentConfig) => FakeAgentConfig | void;
 }
 
 /** What `reconfigure` can change for conversations opened from then on; a field left out keeps its value. */

@@ -1,4 +1,5 @@
 /** Checks a conversation_initiation_client_data frame the way the service does: overrides and dynamic variables. */
+import { overridePaths } from "../agent/elevenlabs-protocol.ts";
 
 export interface InitRules {
   /** Enabled override paths ("agent.first_message", "tts.voice_id" …); undefined = everything allowed. */
@@ -8,16 +9,6 @@ export interface InitRules {
 
 export type InitVerdict = { ok: true } | { ok: false; errorType: "override_error" | "missing_dynamic_variable"; message: string };
 
-/** Leaf paths of an override object: {agent:{prompt:{prompt:"x"}}} → ["agent.prompt.prompt"]. */
-export function overridePaths(value: unknown, prefix = ""): string[] {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return prefix ? [prefix] : [];
-  const paths: string[] = [];
-  for (const [key, inner] of Object.entries(value)) {
-    if (inner === undefined) continue;
-    paths.push(...overridePaths(inner, prefix ? `${prefix}.${key}` : key));
-  }
-  return paths;
-}
 
 function isAllowed(path: string, allowed: readonly string[]): boolean {
   return allowed.some((a) => path === a || path.startsWith(`${a}.`));

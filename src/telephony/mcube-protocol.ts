@@ -181,6 +181,11 @@ export function contentTypeOf(format: AudioFormat): McubeContentType {
   return format.encoding === "ulaw" ? "audio/x-mulaw" : "audio/x-l16";
 }
 
+/** The call format a content type names (MCUBE_AUDIO_FORMAT with MCUBE_SAMPLE_RATE, when `start` names none); μ-law is 8 kHz only. */
+export function formatOfContentType(contentType: McubeContentType, sampleRate: number): AudioFormat {
+  return contentType === "audio/x-l16" ? { encoding: "pcm16le", sampleRate } : { encoding: "ulaw", sampleRate: 8000 };
+}
+
 /** A playAudio frame as an object (the shape; the per-frame path builds the same JSON as text). */
 export function playAudio(streamId: string, format: AudioFormat, payloadBase64: string): PlayAudioFrame {
   return { event: "playAudio", streamId, media: { contentType: contentTypeOf(format), sampleRate: format.sampleRate, payload: payloadBase64 } };
