@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startFakeAgentServer, type FakeAgentServer } from "../src/sim/fake-agent-server.ts";
+import { greetingCall } from "./greeting-call.ts";
 
 const { values } = parseArgs({
   options: {
@@ -65,40 +66,6 @@ async function startGateway(agent: FakeAgentServer, port: number) {
   throw new Error(`the gateway of ${src} did not become healthy`);
 }
 
-/** One call: connect with X-DID, `start` after startDelayMs, 20 ms μ-law frames; ms from start to the first playAudio. */
-function oneCall(port: number, index: number): Promise<number> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/greeting-${process.pid}-${index}`, { headers: { "X-DID": DID } } as unknown as string[]);
-  const silence = Buffer.alloc(160, 0xff).toString("base64");
-  let ticker: ReturnType<typeof setInterval> | undefined;
-  let startedAt = 0;
-  const done = new Promise<number>((resolveCall, reject) => {
-    const timer = setTimeout(() => reject(new Error(`call ${index}: no playAudio within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
-    ws.onmessage = (event) => {
-      if (startedAt === 0 || !String(event.data).includes('"playAudio"')) return;
-      clearTimeout(timer);
-      resolveCall(performance.now() - startedAt);
-    };
-    ws.onclose = () => reject(new Error(`call ${index}: the gateway closed the call before the greeting`));
-    ws.onopen = () => {
-      setTimeout(() => {
-        const start = { event: "start", sequenceNumber: 1, start: { callId: `call-${index}`, streamId: `stream-${index}`, tracks: ["inbound"], mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000 } } };
-        startedAt = performance.now();
-        ws.send(JSON.stringify(start));
-        let sequence = 1;
-        ticker = setInterval(() => ws.send(JSON.stringify({ event: "media", sequenceNumber: ++sequence, media: { track: "inbound", payload: silence } })), 20);
-      }, startDelayMs);
-    };
-  });
-  return done.finally(async () => {
-    clearInterval(ticker);
-    ws.onclose = null;
-    const closed = new Promise((r) => ws.addEventListener("close", r, { once: true }));
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ event: "stop", streamId: `stream-${index}` }));
-    ws.close(1000, "bench call done");
-    await Promise.race([closed, Bun.sleep(2000)]);
-  });
-}
-
 function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
@@ -113,7 +80,7 @@ const gateway = await startGateway(agent, port);
 const samples: number[] = [];
 try {
   for (let i = 0; i < warmup + calls; i++) {
-    const ms = await oneCall(port, i);
+    const ms = await greetingCall(port, { index: i, did: DID, startDelayMs, timeoutMs: CALL_TIMEOUT_MS });
     if (i >= warmup) samples.push(ms);
   }
 } finally {

@@ -60,9 +60,9 @@ export async function residentMiB(pid: number): Promise<number> {
   return kib / 1024;
 }
 
-/** min / median / p90 of a sample, for one printed line. */
-export function summarize(samples: number[]): { min: number; median: number; p90: number } {
+/** min / median / p90 / max of a sample, for one printed line. */
+export function summarize(samples: number[]): { min: number; median: number; p90: number; max: number } {
   const sorted = [...samples].sort((a, b) => a - b);
   const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { min: sorted[0]!, median: pick(0.5), p90: pick(0.9) };
+  return { min: sorted[0]!, median: pick(0.5), p90: pick(0.9), max: sorted.at(-1)! };
 }
