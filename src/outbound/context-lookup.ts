@@ -2,9 +2,8 @@
 import type { OutboundCallContext, OutboundContextLookup } from "../call/call-record.ts";
 import type { Logger } from "../log/logger.ts";
 import type { OutboundAttempt, OutboundAttemptStore } from "../store/outbound-attempts.ts";
-import { LOOKUP_TIMED_OUT, type StoreBreaker } from "../store/store-breaker.ts";
+import { BREAKER_OPENED, boundedLookup, LOOKUP_TIMED_OUT, type StoreBreaker } from "../store/store-breaker.ts";
 import { systemClock, type Clock } from "../base/clock.ts";
-import { withTimeout } from "../base/with-timeout.ts";
 
 function toContext(a: OutboundAttempt): OutboundCallContext {
   return { refid: a.refid, customerNumber: a.number, customerName: a.name, did: a.did, variables: { ...a.variables } };
@@ -32,10 +31,11 @@ export function createOutboundContextLookup({ store, logger, breaker, timeoutMs,
       if (breaker?.shortCircuit("outbound")) return undefined;
       const askedAt = breaker?.now();
       try {
-        const attempt = timeoutMs === undefined ? await query(callId) : await withTimeout(query(callId), timeoutMs, LOOKUP_TIMED_OUT, clock);
-        if (attempt !== LOOKUP_TIMED_OUT) return attempt ? toContext(attempt) : undefined;
-        logger.warn("outbound context lookup exceeded BOT_LOOKUP_TIMEOUT_MS; the call continues without campaign variables", { call_id: callId, timeout_ms: timeoutMs });
-        breaker?.failure("outbound", LOOKUP_TIMED_OUT, askedAt);
+        const attempt = await boundedLookup(breaker, query(callId), timeoutMs, clock);
+        if (attempt === LOOKUP_TIMED_OUT) {
+          logger.warn("outbound context lookup exceeded BOT_LOOKUP_TIMEOUT_MS; the call continues without campaign variables", { call_id: callId, timeout_ms: timeoutMs });
+          breaker?.failure("outbound", LOOKUP_TIMED_OUT, askedAt);
+        } else if (attempt !== BREAKER_OPENED) return attempt ? toContext(attempt) : undefined;
       } catch (err) {
         logger.warn("outbound context lookup failed; the call continues without campaign variables", { call_id: callId, err });
         breaker?.failure("outbound", err, askedAt);

@@ -7,9 +7,8 @@ import type { Databases } from "./sql.ts";
 import { createBotLookup, type BotLookup } from "./bot-lookup.ts";
 import { normalizePhoneNumber } from "../base/phone-number.ts";
 import { botCacheTotal } from "./store-metrics.ts";
-import { withTimeout } from "../base/with-timeout.ts";
 import { systemClock, type Clock } from "../base/clock.ts";
-import { LOOKUP_TIMED_OUT, type StoreBreaker } from "./store-breaker.ts";
+import { BREAKER_OPENED, boundedLookup, LOOKUP_TIMED_OUT, type StoreBreaker } from "./store-breaker.ts";
 
 /** DIDs remembered at most; the oldest is forgotten first. Real deployments have hundreds. */
 const MAX_CACHED_DIDS = 10_000;
@@ -134,10 +133,11 @@ export function createBotResolver({
       count("misses", "miss");
       const askedAt = breaker?.now();
       try {
-        const result = await withTimeout(fetch(did), timeoutMs, LOOKUP_TIMED_OUT, clock);
-        if (result !== LOOKUP_TIMED_OUT) return answer(result, "store");
-        logger.warn("bot lookup exceeded BOT_LOOKUP_TIMEOUT_MS; answering without waiting", { did, timeout_ms: timeoutMs });
-        breaker?.failure("bot", LOOKUP_TIMED_OUT, askedAt);
+        const result = await boundedLookup(breaker, fetch(did), timeoutMs, clock);
+        if (result === LOOKUP_TIMED_OUT) {
+          logger.warn("bot lookup exceeded BOT_LOOKUP_TIMEOUT_MS; answering without waiting", { did, timeout_ms: timeoutMs });
+          breaker?.failure("bot", LOOKUP_TIMED_OUT, askedAt);
+        } else if (result !== BREAKER_OPENED) return answer(result, "store");
       } catch {
         // logged once by fetch(), however many calls were waiting on it
       }

@@ -34,6 +34,8 @@ export interface StoreBreaker {
   failure(lookup: StoreLookup, err: unknown, startedAtMs?: number): void;
   /** clock.now() for `failure`'s startedAtMs. */
   now(): number;
+  /** Calls `release` when the breaker next opens; the returned function unsubscribes. */
+  onOpen(release: () => void): () => void;
   health(): StoreBreakerHealth;
   /** Stops the probe (shutdown). */
   stop(): void;
@@ -41,6 +43,34 @@ export interface StoreBreaker {
 
 /** Passed to `failure` when a lookup outlived its bound. */
 export const LOOKUP_TIMED_OUT = Symbol("lookup timed out");
+/** A lookup given up because the breaker opened while it waited (another lookup found the store hung or gone). */
+export const BREAKER_OPENED = Symbol("breaker opened");
+
+/**
+ * Waits on a store lookup for at most `timeoutMs` (unbounded when undefined), and no longer than until the breaker opens: the
+ * lookups of one call (its bot, an outbound call's campaign) start at different moments, and the first
+ * to find the store hung releases the others at once instead of each waiting out its own bound.
+ *
+ * @example
+ * const row = await boundedLookup(breaker, query(did), 1000, clock);
+ * if (row === LOOKUP_TIMED_OUT) breaker?.failure("bot", row, askedAt);
+ */
+export async function boundedLookup<T>(
+  breaker: StoreBreaker | undefined,
+  lookup: Promise<T>,
+  timeoutMs: number | undefined,
+  clock: Clock,
+): Promise<T | typeof LOOKUP_TIMED_OUT | typeof BREAKER_OPENED> {
+  const bounded = <V>(promise: Promise<V>) => (timeoutMs === undefined ? promise : withTimeout(promise, timeoutMs, LOOKUP_TIMED_OUT, clock));
+  if (!breaker) return bounded(lookup);
+  let unsubscribe = () => {};
+  const opened = new Promise<typeof BREAKER_OPENED>((resolve) => (unsubscribe = breaker.onOpen(() => resolve(BREAKER_OPENED))));
+  try {
+    return await bounded(Promise.race([lookup, opened]));
+  } finally {
+    unsubscribe();
+  }
+}
 
 export interface StoreBreakerOptions {
   dbs: Databases;
@@ -82,6 +112,8 @@ export function createStoreBreaker({
   let timer: Timer | undefined;
   let delayMs = probeIntervalMs;
   let stopped = false;
+  /** Lookups waiting on the store now (boundedLookup): released when the breaker opens. */
+  const waiting = new Set<() => void>();
   storeBreakerState.set(undefined, 0);
 
   const databases = dbs.master === dbs.cluster ? [dbs.master] : [dbs.master, dbs.cluster];
@@ -125,10 +157,16 @@ export function createStoreBreaker({
       delayMs = probeIntervalMs;
       storeBreakerState.set(undefined, 1);
       storeBreakerOpens.inc({ cause: kind });
-      logger.warn("store breaker open: calls are answered from the bot cache or the default agent until the store answers", { cause: kind, lookup });
+      logger.warn("store breaker open: calls are answered from the bot cache or the default agent until the store answers", { cause: kind, lookup, released_lookups: waiting.size });
+      for (const release of [...waiting]) release();
+      waiting.clear();
       schedule();
     },
     now: () => clock.now(),
+    onOpen(release) {
+      waiting.add(release);
+      return () => waiting.delete(release);
+    },
     health: () => ({ state: open ? "open" : "closed", opens, ...(since === undefined ? {} : { since }), ...(cause ? { cause } : {}) }),
     stop() {
       stopped = true;

@@ -124,6 +124,49 @@ describe("store breaker on a hung MariaDB", () => {
     }
   });
 
+  test("lookups of one call that began at different moments are released together when the first finds the store hung", async () => {
+    const proxy = new StoreProxy();
+    await proxy.start();
+    const config = configFor(target, {
+      DATABASE_PORT: String(proxy.port),
+      BOT_CACHE_TTL_MS: "0",
+      BOT_LOOKUP_TIMEOUT_MS: "1000",
+      DATABASE_CONNECT_TIMEOUT_MS: "500",
+      DATABASE_QUERY_TIMEOUT_MS: "500",
+    });
+    const dbs = await openDatabases(config, silentLogger);
+    const clock = new TestClock();
+    const logger = capturingLogger();
+    const breaker = createStoreBreaker({ dbs, logger, clock, probeTimeoutMs: 60_000 });
+    const bots = createBotResolver({ dbs, config, logger, breaker, clock });
+    const outbound = createOutboundContextLookup({ store: createOutboundAttemptStore(dbs.cluster), logger, breaker, timeoutMs: 1000, clock });
+    try {
+      expect(await bots.resolve(KNOWN)).toMatchObject({ source: "store" }); // the pool is connected, the bot cached
+      proxy.hang();
+      // The bot is looked up when Mcube's socket opens; the campaign when its start arrives, 300 ms later.
+      const answeredAt: Record<string, number> = {};
+      const bot = bots.resolve(KNOWN).then((r) => ((answeredAt.bot = clock.now()), r));
+      await clock.advance(300);
+      const campaign = outbound.find("call-out-1").then((r) => ((answeredAt.outbound = clock.now()), r));
+      await clock.advance(699);
+      expect(answeredAt).toEqual({});
+      await clock.advance(1);
+      await clock.settle();
+      // The bot lookup's bound opened the breaker, and the campaign lookup did not wait out its own
+      // (checked before the pool's real-time query deadline could answer it).
+      expect(answeredAt).toEqual({ bot: 1000, outbound: 1000 });
+      expect(await bot).toMatchObject({ source: "stale", bot: { botId: "bot_known" } });
+      expect(await campaign).toBeUndefined();
+      const lines = logger.lines.map((l) => String(l.msg));
+      expect(lines.filter((m) => m.includes("exceeded BOT_LOOKUP_TIMEOUT_MS"))).toEqual(["bot lookup exceeded BOT_LOOKUP_TIMEOUT_MS; answering without waiting"]);
+      expect(logger.lines.find((l) => String(l.msg).startsWith("store breaker open"))).toMatchObject({ lookup: "bot", released_lookups: 1 });
+    } finally {
+      breaker.stop();
+      proxy.cut();
+      await dbs.close();
+    }
+  });
+
   test("a refused connection opens it at once; a bad row or a miss does not", async () => {
     const proxy = new StoreProxy();
     await proxy.start();
