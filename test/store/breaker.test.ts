@@ -41,25 +41,34 @@ async function settledAtOnce(clock: TestClock, promise: Promise<unknown>): Promi
   return settled;
 }
 
+/**
+ * The store behind a proxy the test can hang, with the breaker and both call-path lookups on one
+ * TestClock. The pool's own deadlines are short so hung connections are given up in real time; the
+ * lookups' bound (1000 ms) is on the fake clock.
+ */
+async function behindProxy() {
+  const proxy = new StoreProxy();
+  await proxy.start();
+  const config = configFor(target, {
+    DATABASE_PORT: String(proxy.port),
+    BOT_CACHE_TTL_MS: "0",
+    BOT_LOOKUP_TIMEOUT_MS: "1000",
+    DATABASE_CONNECT_TIMEOUT_MS: "500",
+    DATABASE_QUERY_TIMEOUT_MS: "500",
+  });
+  const dbs = await openDatabases(config, silentLogger);
+  const clock = new TestClock();
+  const logger = capturingLogger();
+  // A generous probe bound in fake time: the probe's real round trip must not race the fake clock.
+  const breaker = createStoreBreaker({ dbs, logger, clock, probeTimeoutMs: 60_000 });
+  const bots = createBotResolver({ dbs, config, logger, breaker, clock });
+  const outbound = createOutboundContextLookup({ store: createOutboundAttemptStore(dbs.cluster), logger, breaker, timeoutMs: 1000, clock });
+  return { proxy, config, dbs, clock, logger, breaker, bots, outbound };
+}
+
 describe("store breaker on a hung MariaDB", () => {
   test("the first lookups wait BOT_LOOKUP_TIMEOUT_MS once and open it; later ones answer at once without the store; the probe closes it", async () => {
-    const proxy = new StoreProxy();
-    await proxy.start();
-    // The pool's own deadlines are short so hung connections are given up in real time; the lookups' bound is on the fake clock.
-    const config = configFor(target, {
-      DATABASE_PORT: String(proxy.port),
-      BOT_CACHE_TTL_MS: "0",
-      BOT_LOOKUP_TIMEOUT_MS: "1000",
-      DATABASE_CONNECT_TIMEOUT_MS: "500",
-      DATABASE_QUERY_TIMEOUT_MS: "500",
-    });
-    const dbs = await openDatabases(config, silentLogger);
-    const clock = new TestClock();
-    const logger = capturingLogger();
-    // A generous probe bound in fake time: the probe's real round trip must not race the fake clock.
-    const breaker = createStoreBreaker({ dbs, logger, clock, probeTimeoutMs: 60_000 });
-    const bots = createBotResolver({ dbs, config, logger, breaker, clock });
-    const outbound = createOutboundContextLookup({ store: createOutboundAttemptStore(dbs.cluster), logger, breaker, timeoutMs: 1000, clock });
+    const { proxy, config, dbs, clock, logger, breaker, bots, outbound } = await behindProxy();
     const gateway = await startGateway({ config, logger: silentLogger, sockets: () => ({ open() {}, message() {}, close() {} }), components: { store: () => breaker.health() } });
     const health = async () => {
       const res = await fetch(`${gateway.url}/health`);
@@ -125,21 +134,7 @@ describe("store breaker on a hung MariaDB", () => {
   });
 
   test("lookups of one call that began at different moments are released together when the first finds the store hung", async () => {
-    const proxy = new StoreProxy();
-    await proxy.start();
-    const config = configFor(target, {
-      DATABASE_PORT: String(proxy.port),
-      BOT_CACHE_TTL_MS: "0",
-      BOT_LOOKUP_TIMEOUT_MS: "1000",
-      DATABASE_CONNECT_TIMEOUT_MS: "500",
-      DATABASE_QUERY_TIMEOUT_MS: "500",
-    });
-    const dbs = await openDatabases(config, silentLogger);
-    const clock = new TestClock();
-    const logger = capturingLogger();
-    const breaker = createStoreBreaker({ dbs, logger, clock, probeTimeoutMs: 60_000 });
-    const bots = createBotResolver({ dbs, config, logger, breaker, clock });
-    const outbound = createOutboundContextLookup({ store: createOutboundAttemptStore(dbs.cluster), logger, breaker, timeoutMs: 1000, clock });
+    const { proxy, dbs, clock, logger, breaker, bots, outbound } = await behindProxy();
     try {
       expect(await bots.resolve(KNOWN)).toMatchObject({ source: "store" }); // the pool is connected, the bot cached
       proxy.hang();
