@@ -41,6 +41,16 @@ describe("the Redis link over TLS", () => {
     expect(log().map((l) => l.msg)).toEqual(["redis connected: cluster-wide limits and registry on"]);
   });
 
+  test("an ACL user whose password holds URL characters, percent-encoded in REDIS_URL: up", async () => {
+    const { redis: admin } = await started(server.url(), ca);
+    const password = "p@ss:w/rd%42";
+    await admin.command("test_acl", "ACL", ["SETUSER", "homebook", "on", `>${password}`, "~*", "&*", "+@all"]);
+    admin.close();
+    const { redis } = await started(`rediss://homebook:${encodeURIComponent(password)}@127.0.0.1:${server.port}/0`, ca);
+    expect(redis.health.state).toBe("up");
+    expect(await redis.command<string>("test_whoami", "ACL", ["WHOAMI"])).toBe("homebook");
+  });
+
   test("a certificate the gateway does not trust: down, and the warning says so and how to trust it", async () => {
     const { redis, log } = await started(server.url());
     expect(redis.health.state).toBe("down");
