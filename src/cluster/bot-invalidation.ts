@@ -55,10 +55,10 @@ export function listenForBotChanges({ redis, prefix, bots, logger }: { redis: Re
  * REDIS_COMMAND_TIMEOUT_MS (gateways then see the change within BOT_CACHE_TTL_MS).
  */
 export async function announceBotChange(config: Config, dids: readonly string[]): Promise<"sent" | "off" | "failed"> {
-  const { redisUrl, keyPrefix, commandTimeoutMs } = config.cluster;
+  const { redisUrl, tlsCa, keyPrefix, commandTimeoutMs } = config.cluster;
   if (!redisUrl) return "off";
   if (dids.length === 0) return "sent";
-  const redis = new RedisConnection({ url: redisUrl, commandTimeoutMs, logger: silentLogger });
+  const redis = new RedisConnection({ url: redisUrl, tlsCa, commandTimeoutMs, logger: silentLogger });
   try {
     await redis.start();
     if (!redis.health.isUp) return "failed";

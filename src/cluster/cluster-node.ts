@@ -56,12 +56,12 @@ export interface ClusterOptions {
  * @example const cluster = config.cluster.redisUrl ? await startCluster({ config, logger, bots }) : undefined;
  */
 export async function startCluster({ config, logger, bots, clock = systemClock }: ClusterOptions): Promise<ClusterNode> {
-  const { redisUrl, keyPrefix, leaseTtlMs, commandTimeoutMs } = config.cluster;
+  const { redisUrl, tlsCa, keyPrefix, leaseTtlMs, commandTimeoutMs } = config.cluster;
   const { instanceId } = config;
   if (!redisUrl) throw new Error("startCluster needs REDIS_URL");
   const log = logger.child({ instance: instanceId });
   const owner = `${instanceId}#${randomBytes(4).toString("hex")}`;
-  const redis = new RedisConnection({ url: redisUrl, commandTimeoutMs, logger: log, clock });
+  const redis = new RedisConnection({ url: redisUrl, tlsCa, commandTimeoutMs, logger: log, clock });
   const slots = new ClusterSlots({
     redis,
     keys: slotKeys(keyPrefix),

@@ -8,6 +8,7 @@ import { HomebookError } from "../base/errors.ts";
 import { withTimeout } from "../base/with-timeout.ts";
 import type { Logger } from "../log/logger.ts";
 import { redisCommands, redisLatency } from "./cluster-metrics.ts";
+import { diagnoseRedis } from "./redis-diagnosis.ts";
 import { RedisHealth } from "./redis-health.ts";
 import { describeRedisUrl } from "./redis-url.ts";
 
@@ -28,6 +29,8 @@ export type MessageListener = (message: string) => void;
 export interface RedisConnectionOptions {
   /** REDIS_URL: redis:// or rediss://, optionally with user:password@ and a /database. */
   url: string;
+  /** REDIS_TLS_CA_FILE's PEM, for rediss://: the CA Redis's certificate must chain to (else the system's CAs). */
+  tlsCa?: string;
   commandTimeoutMs: number;
   logger: Logger;
   clock?: Clock;
@@ -59,6 +62,7 @@ export class RedisConnection {
   /** REDIS_URL without credentials. */
   readonly described: string;
   private readonly url: string;
+  private readonly tlsCa: string | undefined;
   private readonly commandTimeoutMs: number;
   private readonly clock: Clock;
   private readonly retryMinMs: number;
@@ -73,8 +77,9 @@ export class RedisConnection {
   /** Commands sent since start (what the benchmark counts per call-minute). */
   sent = 0;
 
-  constructor({ url, commandTimeoutMs, logger, clock = systemClock, retryMinMs = 100, retryMaxMs = 2000 }: RedisConnectionOptions) {
+  constructor({ url, tlsCa, commandTimeoutMs, logger, clock = systemClock, retryMinMs = 100, retryMaxMs = 2000 }: RedisConnectionOptions) {
     this.url = url;
+    this.tlsCa = tlsCa;
     this.described = describeRedisUrl(url);
     this.commandTimeoutMs = commandTimeoutMs;
     this.clock = clock;
@@ -183,7 +188,12 @@ export class RedisConnection {
 
   private async connect(): Promise<void> {
     if (this.closed) return;
-    const options = { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: this.commandTimeoutMs };
+    const options = {
+      autoReconnect: false,
+      enableOfflineQueue: false,
+      connectionTimeout: this.commandTimeoutMs,
+      ...(this.tlsCa ? { tls: { ca: this.tlsCa } } : {}),
+    };
     const client = new RedisClient(this.url, options);
     const subscriber = new RedisClient(this.url, options);
     const onClose = (which: RedisClient) => (err: Error) => {
@@ -199,7 +209,8 @@ export class RedisConnection {
     } catch (err) {
       client.close();
       subscriber.close();
-      const { reason, fix } = explain(err);
+      const { reason, fix } = (await this.diagnose(err)) ?? explain(err);
+      if (this.closed) return;
       this.health.failed(reason, fix);
       this.scheduleRetry();
       return;
@@ -220,6 +231,12 @@ export class RedisConnection {
     if (this.client !== client) return;
     this.retryDelayMs = this.retryMinMs;
     this.health.up();
+  }
+
+  /** Bun says only "Connection closed" for a refused port, an untrusted certificate or a wrong password: a probe of our own tells which. */
+  private diagnose(err: unknown) {
+    if ((err as { code?: string })?.code !== "ERR_REDIS_CONNECTION_CLOSED") return undefined;
+    return diagnoseRedis({ url: this.url, tlsCa: this.tlsCa, timeoutMs: this.commandTimeoutMs, clock: this.clock });
   }
 
   /** The link is unusable: close it (what was in flight fails at once), go down, try again later. */

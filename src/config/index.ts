@@ -1,6 +1,7 @@
 /** Reads the environment once into a frozen, typed Config; bad settings list every problem at once. */
 import { SECRET_SETTINGS, settingsSchema, type LogLevel, type Settings } from "./schema.ts";
 import { parseCidrList, type Cidr } from "./cidr.ts";
+import { readRedisCa } from "./redis-ca.ts";
 import { normalizePhoneNumber } from "../base/phone-number.ts";
 import { hostname } from "node:os";
 
@@ -101,6 +102,8 @@ export interface Config {
     /** A slot or registry entry not renewed by its gateway for this long is gone (kill -9). */
     leaseTtlMs: number;
     commandTimeoutMs: number;
+    /** REDIS_TLS_CA_FILE's PEM: the CA a rediss:// server's certificate must chain to (else the system's CAs). */
+    tlsCa?: string;
   };
 }
 
@@ -173,6 +176,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         return `${name}: ${issue.message}, got ${describeValue(name, raw[name])}`;
       });
   problems.push(...crossChecks(raw));
+  const redisCa = readRedisCa(raw);
+  if (redisCa.problem) problems.push(redisCa.problem);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const s = parsed.data;
 
@@ -251,6 +256,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keyPrefix: s.REDIS_KEY_PREFIX,
       leaseTtlMs: s.REDIS_LEASE_TTL_MS,
       commandTimeoutMs: s.REDIS_COMMAND_TIMEOUT_MS,
+      tlsCa: redisCa.pem,
     },
   };
   return deepFreeze(config);

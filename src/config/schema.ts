@@ -140,6 +140,8 @@ export const settingsSchema = z.object({
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_.{}-]{1,64}$/, { error: "use 1-64 letters, digits or : _ . { } -, like homebook:" }).default("homebook:"),
   REDIS_LEASE_TTL_MS: int(10_000, 300, 600_000),
   REDIS_COMMAND_TIMEOUT_MS: int(1000, 20, 60_000),
+  // PEM file of the CA that signed a rediss:// server's certificate (read in config/index.ts)
+  REDIS_TLS_CA_FILE: text().optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

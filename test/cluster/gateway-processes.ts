@@ -15,6 +15,8 @@ export interface GatewayProcess {
   readonly instanceId: string;
   readonly proc: Subprocess<"ignore", "ignore", "ignore">;
   readonly base: string;
+  /** Its LOG_FILE. */
+  readonly logFile: string;
   /** The JSON lines of its LOG_FILE so far. */
   logs(): Record<string, unknown>[];
   /** A simulated Mcube call to /ws/<sessionId>, with the DID in the upgrade headers (the agent starts at once). */
@@ -76,6 +78,7 @@ export async function startGatewayProcess({ instanceId, redisUrl, prefix, agent,
     instanceId,
     proc,
     base,
+    logFile,
     logs,
     call: (sessionId) =>
       startMcubeCall({ url: `${base.replace("http", "ws")}/ws/${sessionId}`, callId: `call-${sessionId}`, upgradeHeaders: { "X-DID": DID, "X-CustNumber": "9876543210" } }),

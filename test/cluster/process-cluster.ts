@@ -2,7 +2,7 @@
 import { afterEach } from "bun:test";
 import { startFakeAgentServer, type FakeAgentServer } from "../../src/sim/fake-agent-server.ts";
 import type { McubeCall } from "../../src/sim/mcube-call.ts";
-import { redisFixture, REDIS_PORT, type RedisFixture } from "../helpers/redis.ts";
+import { redisFixture, REDIS_PORT, type RedisFixture, type RedisServer } from "../helpers/redis.ts";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
 import { startGatewayProcess, trackConversations, type ConversationTracker, type GatewayProcess } from "./gateway-processes.ts";
 
@@ -10,8 +10,8 @@ export interface ProcessCluster {
   readonly fx: RedisFixture;
   readonly agent: FakeAgentServer;
   readonly tracker: ConversationTracker;
-  /** This test's Redis prefix, the fake agent every gateway uses and its conversation tracker (call first). */
-  setUp(name: string): Promise<void>;
+  /** This test's Redis prefix (on the machine's Redis unless `server` says another), the fake agent every gateway uses and its conversation tracker (call first). */
+  setUp(name: string, server?: RedisServer): Promise<void>;
   /** A proxy in front of Redis: its REDIS_URL for `start`. */
   proxy(): Promise<{ proxy: TcpProxy; url: string }>;
   /** Gateway processes on this test's prefix, started together. */
@@ -47,8 +47,8 @@ export function processClusterContext(): ProcessCluster {
     get tracker() {
       return tracker!;
     },
-    async setUp(name) {
-      fx = await redisFixture(name);
+    async setUp(name, server) {
+      fx = await redisFixture(name, server);
       agent = await startFakeAgentServer({ firstMessage: null });
       tracker = trackConversations(agent);
     },

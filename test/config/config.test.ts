@@ -1,9 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { ConfigError, loadConfig, describeSettings } from "../../src/config/index.ts";
 import { parseCidrList, ipAllowed } from "../../src/config/cidr.ts";
 import { describeRedisUrl } from "../../src/cluster/redis-url.ts";
+import { tempDir } from "../helpers/env.ts";
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -244,6 +246,30 @@ describe("cluster settings", () => {
       "REDIS_COMMAND_TIMEOUT_MS (1000) must be under a third of REDIS_LEASE_TTL_MS (3000): leases are renewed every third of the TTL, and a renewal must fail before its lease lapses",
     ]);
     expect(loadConfig({ REDIS_LEASE_TTL_MS: "3001", REDIS_COMMAND_TIMEOUT_MS: "1000" }).cluster.leaseTtlMs).toBe(3001);
+  });
+
+  test("REDIS_TLS_CA_FILE: its PEM is read at start; a missing file, a file with no certificate or a URL without TLS is refused with what to do", () => {
+    const dir = tempDir();
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    writeFileSync(join(dir, "ca.pem"), pem);
+    writeFileSync(join(dir, "ca.der"), "\x30\x82binary");
+    const tlsUrl = `rediss://:${PASSWORD}@cache.internal:6380/0`;
+    expect(loadConfig({ REDIS_URL: tlsUrl, REDIS_TLS_CA_FILE: join(dir, "ca.pem") }).cluster.tlsCa).toBe(pem);
+    expect(loadConfig({ REDIS_URL: tlsUrl }).cluster.tlsCa).toBeUndefined();
+
+    expect(problemsOf({ REDIS_URL: tlsUrl, REDIS_TLS_CA_FILE: join(dir, "missing.pem") })).toEqual([
+      `REDIS_TLS_CA_FILE: cannot read ${JSON.stringify(join(dir, "missing.pem"))} (ENOENT): point it at the PEM file of the CA that signed Redis's certificate`,
+    ]);
+    expect(problemsOf({ REDIS_URL: tlsUrl, REDIS_TLS_CA_FILE: join(dir, "ca.der") })).toEqual([
+      expect.stringContaining(`REDIS_TLS_CA_FILE: ${JSON.stringify(join(dir, "ca.der"))} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)`),
+    ]);
+    for (const env of [{ REDIS_URL: `redis://:${PASSWORD}@cache.internal:6379/0` }, {}] as Record<string, string>[]) {
+      const problems = problemsOf({ ...env, REDIS_TLS_CA_FILE: join(dir, "ca.pem") });
+      expect(problems).toEqual([
+        "REDIS_TLS_CA_FILE needs REDIS_URL to start with rediss:// (the CA checks Redis's TLS certificate): use rediss:// or unset REDIS_TLS_CA_FILE",
+      ]);
+      expect(problems.join("\n")).not.toContain(PASSWORD);
+    }
   });
 
   test("REDIS_URL is shown as set/unset, and by host without credentials", () => {

@@ -19,14 +19,21 @@ export interface RedisFixture {
   cleanup(): Promise<void>;
 }
 
+/** Which Redis a fixture uses: the machine's by default, or a private one (tests/helpers/tls-redis.ts). */
+export interface RedisServer {
+  url: string;
+  /** PEM of the CA a rediss:// server's certificate chains to. */
+  tlsCa?: string;
+}
+
 let counter = 0;
 
-export async function redisFixture(name: string): Promise<RedisFixture> {
+export async function redisFixture(name: string, server: RedisServer = { url: REDIS_URL }): Promise<RedisFixture> {
   const prefix = `hbtest:${name}:${process.pid}-${++counter}-${Date.now().toString(36)}:`;
-  const client = new RedisClient(REDIS_URL);
+  const client = new RedisClient(server.url, server.tlsCa ? { tls: { ca: server.tlsCa } } : {});
   await client.connect();
   return {
-    url: REDIS_URL,
+    url: server.url,
     prefix,
     client,
     async time() {
