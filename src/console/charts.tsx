@@ -116,7 +116,9 @@ export const HistogramChart: FC<HistogramChartProps> = ({ id, title, summary, bu
   const left = 8;
   const slot = (WIDTH - left * 2) / Math.max(1, buckets.length);
   const max = Math.max(1, ...buckets.map((b) => b.count));
-  const label = (le: number, i: number) => (Number.isFinite(le) ? `≤${fmt(le)}` : `>${fmt(buckets[i - 1]?.le ?? 0)}`);
+  // Bounds as the metric declares them (0.25 stays 0.25); a second and more in seconds, so 16 labels fit side by side.
+  const bound = (value: number) => (unit === "ms" && value >= 1000 ? `${value / 1000}s` : String(value));
+  const label = (le: number, i: number) => (Number.isFinite(le) ? `≤${bound(le)}` : `>${bound(buckets[i - 1]?.le ?? 0)}`);
   return (
     <svg class="chart" viewBox={`0 0 ${WIDTH} ${height}`} role="img" aria-labelledby={`${id}-title ${id}-desc`}>
       <title id={`${id}-title`}>{title}</title>

@@ -25,9 +25,12 @@ function bound(ms: number | undefined): string {
 }
 
 /** "1,204 observations; half within ≤ 2 ms, 95% within ≤ 10 ms; mean 2.4 ms." */
+/** "1 call", "2 calls": `noun` is the singular of a regular plural. */
+const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 function histogramSummary(view: HistogramView | undefined, what: string): string {
-  if (!view || view.count === 0) return `No ${what} measured since the gateway started.`;
-  return `${view.count} ${what}; half ${bound(quantileBound(view, 0.5))}, 95% ${bound(quantileBound(view, 0.95))}; mean ${(view.sum / view.count).toFixed(1)} ms.`;
+  if (!view || view.count === 0) return `No ${what}s measured since the gateway started.`;
+  return `${counted(view.count, what)}; half ${bound(quantileBound(view, 0.5))}, 95% ${bound(quantileBound(view, 0.95))}; mean ${(view.sum / view.count).toFixed(1)} ms.`;
 }
 
 const Histogram: FC<{ id: string; title: string; view?: HistogramView; what: string }> = ({ id, title, view, what }) => (
@@ -41,7 +44,7 @@ const Histogram: FC<{ id: string; title: string; view?: HistogramView; what: str
 export const OverviewPage: FC<OverviewProps> = ({ stats, addedLatency, firstAudio }) => {
   const series = (direction: string) => addedLatency.find((h) => h.labels.direction === direction);
   const busiest = stats ? Math.max(0, ...stats.perMinute.map((p) => p.calls)) : 0;
-  const callsSummary = stats ? `${stats.total} calls ended in the last 24 hours; the busiest minute had ${busiest}.` : "The call store did not answer.";
+  const callsSummary = stats ? `${counted(stats.total, "call")} ended in the last 24 hours; the busiest minute had ${busiest}.` : "The call store did not answer.";
   return (
     <Layout title="Overview" section="overview">
       <h1>Overview</h1>
@@ -71,9 +74,9 @@ export const OverviewPage: FC<OverviewProps> = ({ stats, addedLatency, firstAudi
             items={(stats?.endReasons ?? []).map((r) => ({ label: endReasonLabel(r.endReason), value: r.calls }))}
           />
         </figure>
-        <Histogram id="latency-uplink" title="Added latency, caller → agent (since start)" view={series("uplink")} what="caller frames" />
-        <Histogram id="latency-downlink" title="Added latency, agent → caller (since start)" view={series("downlink")} what="agent frames" />
-        <Histogram id="first-audio" title="First agent audio after start (since start)" view={firstAudio[0]} what="calls" />
+        <Histogram id="latency-uplink" title="Added latency, caller → agent (since start)" view={series("uplink")} what="caller frame" />
+        <Histogram id="latency-downlink" title="Added latency, agent → caller (since start)" view={series("downlink")} what="agent frame" />
+        <Histogram id="first-audio" title="First agent audio after start (since start)" view={firstAudio[0]} what="call" />
       </div>
     </Layout>
   );
