@@ -4,10 +4,10 @@ import type { StreamResampler } from "./stream-resampler.ts";
 
 /**
  * Longest piece a kernel filters at once. Agent chunks can be 1.5 s (72,000 samples at 48 kHz);
- * filtering them in blocks keeps every call's history buffer at history + 4096 samples for the
+ * filtering them in blocks keeps every call's history buffer at history + 1024 samples (8 KiB) for the
  * life of the call instead of growing to the largest chunk ever seen.
  */
-export const BLOCK_SAMPLES = 4096;
+export const BLOCK_SAMPLES = 1024;
 
 /**
  * Room a kernel's history buffer starts with: a 20 ms frame at 48 kHz. It grows to the largest piece
