@@ -4,6 +4,7 @@
  * frame is parsed once and agent audio decoded at this edge. Offers typed commands to the call.
  */
 import type { Clock, Timer } from "../base/clock.ts";
+import { MAX_KEPT_BYTES, Scratch } from "../audio/scratch.ts";
 import { HomebookError } from "../base/errors.ts";
 import { classifyAgentError, classifyClose, classifyHandshake, handshakeStatus } from "./agent-errors.ts";
 import {
@@ -70,8 +71,8 @@ export class AgentLeg {
   private openWaiter: Waiter | undefined;
   private metaWaiter: Waiter | undefined;
   private heardAtMs: number;
-  /** Agent audio decoded here; grows to the largest chunk the call sees. */
-  private scratch = new Uint8Array(2048);
+  /** Agent audio decoded here; grows with the chunks the call sees and keeps at most 16 KiB. */
+  private readonly scratch = new Scratch((n) => new Uint8Array(n), 2048, MAX_KEPT_BYTES);
   private stallTimer: Timer | undefined;
   private markClosed!: () => void;
   private readonly closedPromise = new Promise<void>((resolve) => (this.markClosed = resolve));
@@ -244,11 +245,10 @@ export class AgentLeg {
   }
 
   private onAudio(base64: string, eventId: number, at: number): void {
-    const room = (base64.length >> 2) * 3 + 3;
-    if (this.scratch.length < room) this.scratch = new Uint8Array(Math.max(room, this.scratch.length * 2));
+    const room = this.scratch.get((base64.length >> 2) * 3 + 3);
     let bytes: Uint8Array;
     try {
-      bytes = this.scratch.subarray(0, this.scratch.setFromBase64(base64).written);
+      bytes = room.subarray(0, room.setFromBase64(base64).written);
     } catch {
       return this.deliver({ event: { kind: "ignored", reason: "invalid_base64" } });
     }

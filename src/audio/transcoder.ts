@@ -6,6 +6,7 @@ import { agentAudioFormat, MULAW_8K, sameFormat, type AudioFormat } from "./audi
 import type { AgentAudioFormat } from "./agent-format.ts";
 import { mulawDecode, mulawEncode } from "./mulaw.ts";
 import { createResampler } from "./resampler.ts";
+import { MAX_KEPT_BYTES, MAX_KEPT_SAMPLES, Scratch } from "./scratch.ts";
 import type { StreamResampler } from "./stream-resampler.ts";
 
 /** Stateful: keep one per direction per call. */
@@ -23,17 +24,6 @@ export interface Transcoder {
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Grows a scratch array to at least `length` (doubling, so a call settles on one size quickly). */
-function ensureInt16(scratch: Int16Array, length: number): Int16Array {
-  if (scratch.length >= length) return scratch;
-  return new Int16Array(Math.max(length, scratch.length * 2));
-}
-
-function ensureBytes(scratch: Uint8Array, length: number): Uint8Array {
-  if (scratch.length >= length) return scratch;
-  return new Uint8Array(Math.max(length, scratch.length * 2));
-}
-
 class Passthrough implements Transcoder {
   readonly passthrough = true;
   process(input: Uint8Array): Uint8Array {
@@ -44,10 +34,10 @@ class Passthrough implements Transcoder {
 
 class Converting implements Transcoder {
   readonly passthrough = false;
-  // Sized for a 20 ms frame at 48 kHz; each grows once to the largest chunk the call sees.
-  private decoded: Int16Array = new Int16Array(960);
-  private resampled: Int16Array = new Int16Array(960);
-  private encoded: Uint8Array = new Uint8Array(1920);
+  // Sized for a 20 ms frame at 48 kHz; each grows to the chunks the call sees, and keeps at most 16 KiB.
+  private readonly decoded = new Scratch((n) => new Int16Array(n), 960, MAX_KEPT_SAMPLES);
+  private readonly resampled = new Scratch((n) => new Int16Array(n), 960, MAX_KEPT_SAMPLES);
+  private readonly encoded = new Scratch((n) => new Uint8Array(n), 1920, MAX_KEPT_BYTES);
   /** PCM only: the low byte of a sample split across chunks, or -1. */
   private carry = -1;
   private readonly resampler: StreamResampler | undefined;
@@ -72,8 +62,7 @@ class Converting implements Transcoder {
 
   private decode(input: Uint8Array): Int16Array {
     if (this.from.encoding === "ulaw") {
-      this.decoded = ensureInt16(this.decoded, input.length);
-      return mulawDecode(input, this.decoded).subarray(0, input.length);
+      return mulawDecode(input, this.decoded.get(input.length)).subarray(0, input.length);
     }
     const bigEndian = this.from.encoding === "pcm16be";
     const carried = this.carry >= 0;
@@ -85,8 +74,7 @@ class Converting implements Transcoder {
       this.carry = nextCarry;
       return new Int16Array(input.buffer, input.byteOffset, count);
     }
-    this.decoded = ensureInt16(this.decoded, count);
-    const out = this.decoded;
+    const out = this.decoded.get(count);
     let i = 0;
     let b = 0;
     if (carried) {
@@ -103,19 +91,16 @@ class Converting implements Transcoder {
 
   private resample(samples: Int16Array): Int16Array {
     const room = Math.ceil((samples.length * this.to.sampleRate) / this.from.sampleRate) + 8;
-    this.resampled = ensureInt16(this.resampled, room);
-    return this.resampler!.process(samples, this.resampled);
+    return this.resampler!.process(samples, this.resampled.get(room));
   }
 
   private encode(samples: Int16Array): Uint8Array {
     const n = samples.length;
     if (this.to.encoding === "ulaw") {
-      this.encoded = ensureBytes(this.encoded, n);
-      return mulawEncode(samples, this.encoded).subarray(0, n);
+      return mulawEncode(samples, this.encoded.get(n)).subarray(0, n);
     }
     if (this.to.encoding === "pcm16le" && LITTLE_ENDIAN_HOST) return new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
-    this.encoded = ensureBytes(this.encoded, 2 * n);
-    const out = this.encoded;
+    const out = this.encoded.get(2 * n);
     const bigEndian = this.to.encoding === "pcm16be";
     for (let i = 0, b = 0; i < n; i++, b += 2) {
       const s = samples[i]!;

@@ -4,6 +4,7 @@
  * what a peer that stops reading can make the gateway buffer.
  */
 import { bytesPerMsOf, describeFormat, type AudioFormat } from "../audio/audio-format.ts";
+import { MAX_KEPT_BYTES, Scratch } from "../audio/scratch.ts";
 import type { Clock, Timer } from "../base/clock.ts";
 import {
   checkpoint,
@@ -68,8 +69,8 @@ export class McubeLeg {
   private streamId: string | undefined;
   private mediaFormat: AudioFormat | undefined;
   private prefix = "";
-  /** Inbound audio decoded here; grows to the largest frame seen. */
-  private scratch = new Uint8Array(1024);
+  /** Inbound audio decoded here; grows with the frames seen and keeps at most 16 KiB. */
+  private readonly scratch = new Scratch((n) => new Uint8Array(n), 1024, MAX_KEPT_BYTES);
   private stallTimer: Timer | undefined;
   /** Caller frames received (inbound track) and audio bytes sent and dropped. */
   framesIn = 0;
@@ -129,16 +130,15 @@ export class McubeLeg {
 
   private audioIn(base64: string, receivedAtMs: number): void {
     // Base64 is 4 characters per 3 bytes: make room, then decode in place (no allocation).
-    const room = (base64.length >> 2) * 3 + 3;
-    if (this.scratch.length < room) this.scratch = new Uint8Array(Math.max(room, this.scratch.length * 2));
+    const room = this.scratch.get((base64.length >> 2) * 3 + 3);
     let written: number;
     try {
-      written = this.scratch.setFromBase64(base64).written;
+      written = room.setFromBase64(base64).written;
     } catch {
       return this.listener!.event({ kind: "ignored", reason: "invalid_base64" });
     }
     this.framesIn++;
-    this.listener!.audio(this.scratch.subarray(0, written), receivedAtMs);
+    this.listener!.audio(room.subarray(0, written), receivedAtMs);
   }
 
   private onStart(frame: StartFrame): void {
