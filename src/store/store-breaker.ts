@@ -47,9 +47,10 @@ export const LOOKUP_TIMED_OUT = Symbol("lookup timed out");
 export const BREAKER_OPENED = Symbol("breaker opened");
 
 /**
- * Waits on a store lookup for at most `timeoutMs` (unbounded when undefined), and no longer than until the breaker opens: the
- * lookups of one call (its bot, an outbound call's campaign) start at different moments, and the first
- * to find the store hung releases the others at once instead of each waiting out its own bound.
+ * Waits on a store lookup for at most `timeoutMs` (unbounded when undefined), and no longer than until
+ * the breaker opens: the lookups of one call (its bot, an outbound call's campaign) start at different
+ * moments, and the first to find the store hung releases the others at once instead of each waiting
+ * out its own bound.
  *
  * @example
  * const row = await boundedLookup(breaker, query(did), 1000, clock);
