@@ -3,11 +3,13 @@ import { VERSION } from "../base/version.ts";
 import css from "./assets/console.css" with { type: "text" };
 import live from "./assets/live.client.js" with { type: "text" };
 import localTime from "./assets/local-time.client.js" with { type: "text" };
+import overview from "./assets/overview.client.js" with { type: "text" };
 
 const ASSETS = {
   "console.css": { type: "text/css; charset=utf-8", body: css },
   "live.js": { type: "text/javascript; charset=utf-8", body: live },
   "local-time.js": { type: "text/javascript; charset=utf-8", body: localTime },
+  "overview.js": { type: "text/javascript; charset=utf-8", body: overview },
 } as const;
 
 export type AssetName = keyof typeof ASSETS;

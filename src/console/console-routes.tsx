@@ -18,7 +18,7 @@ import { HistoryPage, historyFilter, type HistoryQuery } from "./history-page.ts
 import { html, MessagePage } from "./layout.tsx";
 import { liveEvents } from "./live-events.ts";
 import { LivePage, liveSnapshot } from "./live-page.tsx";
-import { OVERVIEW_WINDOW_MS, OverviewPage } from "./overview-page.tsx";
+import { OVERVIEW_WINDOW_MS, OverviewPage, overviewRefreshMs } from "./overview-page.tsx";
 import { ConsoleOffPage, SignInPage, WRONG_TOKEN_MESSAGE } from "./sign-in-page.tsx";
 import type { CallHistory, LiveCalls } from "./sources.ts";
 
@@ -182,7 +182,7 @@ export function consoleRoutes({ adminToken, logger, live, history, recordings, b
       });
       const addedLatency = readHistogram(registry, "homebook_bridge_added_latency_ms");
       const firstAudio = readHistogram(registry, "homebook_first_agent_audio_ms");
-      return page(c, started, <OverviewPage stats={stats} addedLatency={addedLatency} firstAudio={firstAudio} />);
+      return page(c, started, <OverviewPage stats={stats} addedLatency={addedLatency} firstAudio={firstAudio} refreshMs={overviewRefreshMs(c.req.query("refresh"))} />);
     });
 
     app.all("/console/*", (c) => page(c, performance.now(), <MessagePage title="Not found" message="There is no console page here." section="live" />, 404));

@@ -17,6 +17,14 @@ export interface OverviewProps {
   addedLatency: readonly HistogramView[];
   /** homebook_first_agent_audio_ms. */
   firstAudio: readonly HistogramView[];
+  /** How often the open page fetches its charts again (`?refresh=` seconds). */
+  refreshMs: number;
+}
+
+/** `?refresh=` in seconds: 1 to 600, else every 30 s. */
+export function overviewRefreshMs(seconds: string | undefined): number {
+  const value = Number(seconds);
+  return Number.isInteger(value) && value >= 1 && value <= 600 ? value * 1000 : 30_000;
 }
 
 function bound(ms: number | undefined): string {
@@ -41,14 +49,17 @@ const Histogram: FC<{ id: string; title: string; view?: HistogramView; what: str
   </figure>
 );
 
-export const OverviewPage: FC<OverviewProps> = ({ stats, addedLatency, firstAudio }) => {
+export const OverviewPage: FC<OverviewProps> = ({ stats, addedLatency, firstAudio, refreshMs }) => {
   const series = (direction: string) => addedLatency.find((h) => h.labels.direction === direction);
   const busiest = stats ? Math.max(0, ...stats.perMinute.map((p) => p.calls)) : 0;
   const callsSummary = stats ? `${counted(stats.total, "call")} ended in the last 24 hours; the busiest minute had ${busiest}.` : "The call store did not answer.";
   return (
-    <Layout title="Overview" section="overview">
+    <Layout title="Overview" section="overview" scripts={["overview.js"]}>
       <h1>Overview</h1>
-      <div class="grid2">
+      <p class="muted" id="overview-updated" aria-live="off">
+        Updates every {refreshMs / 1000} s while open.
+      </p>
+      <div class="grid2" id="overview" data-refresh-ms={String(refreshMs)}>
         <figure>
           <figcaption>Calls per minute, last 24 hours</figcaption>
           {stats && (

@@ -217,6 +217,22 @@ describe.skipIf(!browser)("the console in chromium", () => {
     await shot(page, "7-overview");
   }, STEP_TIMEOUT_MS);
 
+  test("an open Overview (?refresh=1) takes in a call that ended meanwhile, without a reload", async () => {
+    await page.goto(`${service.gateway.url}/console/overview?refresh=1`);
+    const navigations: string[] = [];
+    page.on("framenavigated", (frame) => navigations.push(frame.url()));
+    const summary = page.locator("#calls-per-minute-desc");
+    expect(await summary.textContent()).toBe("2 calls ended in the last 24 hours; the busiest minute had 1.");
+    expect(await page.locator("#overview-updated").textContent()).toBe("Updates every 1 s while open.");
+    const later = finishedCall(0, { sessionId: "ended-while-open", endReason: "transfer" });
+    service.records.write(later.record, later.transcript);
+    await service.records.flush();
+    await until(async () => (await summary.textContent())?.startsWith("3 calls ended"), 10_000, "the open Overview to count the new call");
+    expect(await page.locator("#end-reasons-desc").textContent()).toContain("Transferred (transfer): 1");
+    expect(await page.locator("#overview-updated").textContent()).toMatch(/^Updated /);
+    expect(navigations).toEqual([]);
+  }, STEP_TIMEOUT_MS);
+
   test("Sign out returns to the sign-in form, and the pages and the recording are closed again", async () => {
     await Promise.all([page.waitForURL(/\/console$/), page.getByRole("link", { name: "Sign out" }).click()]);
     expect(await page.getByLabel("Admin token").isVisible()).toBe(true);

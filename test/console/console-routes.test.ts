@@ -1,6 +1,6 @@
 /** The console over HTTP: sign-in and sessions, the pages' content, history filters, live events, the recording endpoint. */
 import { HistogramChart } from "../../src/console/charts.tsx";
-import { OverviewPage } from "../../src/console/overview-page.tsx";
+import { OverviewPage, overviewRefreshMs } from "../../src/console/overview-page.tsx";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -191,13 +191,16 @@ describe("console pages", () => {
     expect(text).toContain("Transferred (transfer): 1");
     expect(text).toContain('id="latency-uplink-title"');
     expect(text).toContain('id="first-audio-title"');
+    expect(text).toContain('data-refresh-ms="30000"');
+    expect((await page("/console/overview?refresh=5")).text).toContain('data-refresh-ms="5000"');
+    for (const bad of ["0", "601", "1.5", "soon"]) expect(overviewRefreshMs(bad)).toBe(30_000);
     // Bucket bounds read as declared, and a second and more in seconds (long labels ran into each other).
     const bounds = [...text.matchAll(/<text[^>]*>([≤>][^<]*)<\/text>/g)].map((m) => m[1]);
     expect(bounds).toEqual(expect.arrayContaining(["≤750", "≤1s", "≤1.5s", "≤10s"]));
     expect(bounds.some((b) => /\d{4}/.test(b!))).toBe(false);
     const latency = String(await HistogramChart({ id: "t", title: "t", summary: "s", unit: "ms", buckets: [{ le: 0.25, count: 3 }, { le: 2500, count: 1 }, { le: Infinity, count: 0 }] }));
     const one = { labels: {}, buckets: [{ le: 50, count: 1 }], count: 1, sum: 12 };
-    const single = String(await OverviewPage({ stats: { sinceMs: 0, untilMs: 60_000, perMinute: [{ minuteMs: 0, calls: 1 }], endReasons: [{ endReason: "caller_hangup", calls: 1 }], total: 1 }, addedLatency: [], firstAudio: [one] }));
+    const single = String(await OverviewPage({ stats: { sinceMs: 0, untilMs: 60_000, perMinute: [{ minuteMs: 0, calls: 1 }], endReasons: [{ endReason: "caller_hangup", calls: 1 }], total: 1 }, addedLatency: [], firstAudio: [one], refreshMs: 30_000 }));
     expect(single).toContain("1 call ended in the last 24 hours");
     expect(single).toContain("1 call; half ≤ 50 ms");
     expect(single).toContain("No caller frames measured since the gateway started.");
