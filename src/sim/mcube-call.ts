@@ -162,10 +162,6 @@ class McubeCallSession implements McubeCall {
 
   private tick(): void {
     const played = this.queue.tick();
-    for (const name of played.acked) {
-      this.send(playedStreamFrame(this.streamId, name));
-      this.record("playedStream", { name });
-    }
     this.heardParts.push(played.frame);
     this.heardCache = undefined;
     const heardMs = (this.heardParts.length - 1) * FRAME_MS;
@@ -175,6 +171,11 @@ class McubeCallSession implements McubeCall {
     } else if (played.playedBytes === 0 && this.playing) {
       this.playing = false;
       this.record("playback-end", { heardMs });
+    }
+    // A checkpoint is acknowledged once the audio before it has played: after the end of playback it follows.
+    for (const name of played.acked) {
+      this.send(playedStreamFrame(this.streamId, name));
+      this.record("playedStream", { name });
     }
     if (this.sendingMedia) this.sendMedia(played.frame);
     this.sendDueDtmf();
