@@ -97,7 +97,9 @@ export async function runFuzzedCall(h: Harness, sessionId: string, plan: FuzzPla
 export async function conversationOf(h: Harness, sessionId: string, from: number): Promise<FakeConversation> {
   let found: FakeConversation | undefined;
   let watched = from;
-  await h.until(() => {
+  // Connecting takes real I/O (bot, signed URL, handshake) and no call time: wait for it without moving the
+  // fake clock, so a slow moment of the machine cannot run the call's connect deadline out in fake time.
+  await h.clock.settleUntil(() => {
     for (; watched < h.agent.conversations.length; watched++) {
       const conversation = h.agent.conversations[watched]!;
       void conversation.init.then((init) => {
@@ -105,7 +107,7 @@ export async function conversationOf(h: Harness, sessionId: string, from: number
       });
     }
     return found !== undefined;
-  }, 3000, "the agent conversation");
+  }, "the agent conversation");
   return found!;
 }
 
@@ -156,7 +158,7 @@ async function fuzzedCall(h: Harness, sessionId: string, plan: FuzzPlan, mcube: 
   let agentClosed = false;
   void conv.closed.then(() => (agentClosed = true));
   const state = () => h.manager.debugState().calls[sessionId]?.state;
-  await h.until(() => state() === "live", 3000, "the call to go live");
+  await h.clock.settleUntil(() => state() === "live", "the call to go live");
   for (const step of plan.steps) {
     await perform(h, step, mcube, conv, expected);
     await clock.settle();
