@@ -55,6 +55,19 @@ export function openMysqlVia(config: Config, port: number): Promise<Databases> {
   return openDatabases({ ...config, database: { ...config.database, port } }, silentLogger);
 }
 
+/**
+ * The store's MySQL databases reached through a StoreProxy of their own, for outage tests; the proxy is
+ * cut and the databases closed by `cleanups` (run in reverse order).
+ */
+export async function mysqlBehindProxy(config: Config, cleanups: (() => Promise<void> | void)[]): Promise<{ proxy: StoreProxy; viaProxy: Databases }> {
+  const proxy = new StoreProxy();
+  await proxy.start();
+  cleanups.push(() => proxy.cut());
+  const viaProxy = await openMysqlVia(config, proxy.port);
+  cleanups.push(() => viaProxy.close());
+  return { proxy, viaProxy };
+}
+
 export async function dropMysqlDatabases(...names: string[]): Promise<void> {
   const conn = await mysql.createConnection({ host: "127.0.0.1", port: MARIADB_PORT, user: "root" });
   try {

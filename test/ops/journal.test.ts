@@ -5,7 +5,7 @@ import { silentLogger } from "../../src/log/logger.ts";
 import { CallRecorder } from "../../src/store/call-records.ts";
 import type { SqlDatabase } from "../../src/store/sql.ts";
 import { TestClock } from "../helpers/test-clock.ts";
-import { StoreProxy, mysqlStore, openMysqlVia, sampleCall, sqliteStore, type TestStore } from "./helpers.ts";
+import { mysqlBehindProxy, mysqlStore, sampleCall, sqliteStore, type TestStore } from "./helpers.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -146,11 +146,7 @@ describe("call journal while MariaDB is down", () => {
   test("begin and turns wait in the outbox; the next start replays them and closes the call as interrupted", async () => {
     const store = await mysqlStore();
     cleanups.push(() => store.close());
-    const proxy = new StoreProxy();
-    await proxy.start();
-    cleanups.push(() => proxy.cut());
-    const viaProxy = await openMysqlVia(store.config, proxy.port);
-    cleanups.push(() => viaProxy.close());
+    const { proxy, viaProxy } = await mysqlBehindProxy(store.config, cleanups);
     const clock = new TestClock();
     const outboxPath = store.config.database.outboxPath;
 

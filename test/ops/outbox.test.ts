@@ -6,7 +6,7 @@ import { CallRecorder } from "../../src/store/call-records.ts";
 import { insertCallRecord } from "../../src/store/call-records-sql.ts";
 import type { SqlDatabase } from "../../src/store/sql.ts";
 import { TestClock } from "../helpers/test-clock.ts";
-import { StoreProxy, mysqlStore, openMysqlVia, sampleCall, sqliteStore, until, type TestStore } from "./helpers.ts";
+import { mysqlBehindProxy, mysqlStore, openMysqlVia, sampleCall, sqliteStore, until, type TestStore } from "./helpers.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -72,11 +72,7 @@ describe("outbox", () => {
   test("an outage in the middle of a run: the recorder retries with backoff and catches up by itself", async () => {
     const store = await withStore(() => mysqlStore());
     const outboxPath = store.config.database.outboxPath;
-    const proxy = new StoreProxy();
-    await proxy.start();
-    cleanups.push(() => proxy.cut());
-    const viaProxy = await openMysqlVia(store.config, proxy.port);
-    cleanups.push(() => viaProxy.close());
+    const { proxy, viaProxy } = await mysqlBehindProxy(store.config, cleanups);
     // The retry backoff runs on a clock the test moves; the store's real I/O takes no time on it, so no
     // write may count as timed out while the clock moves ahead of a reconnect in flight.
     const clock = new TestClock();

@@ -10,7 +10,7 @@ import { startWebhookDispatcher, type WebhookDispatcherOptions } from "../../src
 import { postCallBody } from "../../src/webhook/webhook-payload.ts";
 import { verifyWebhook } from "../../src/webhook/webhook-signature.ts";
 import { TestClock } from "../helpers/test-clock.ts";
-import { StoreProxy, mysqlStore, openMysqlVia, sampleCall, sqliteStore, until, type TestStore } from "../ops/helpers.ts";
+import { mysqlBehindProxy, mysqlStore, sampleCall, sqliteStore, until, type TestStore } from "../ops/helpers.ts";
 
 const SECRET = "whsec-test-0123456789abcdef";
 const PUBLIC_BASE_URL = "https://bot.example.com";
@@ -204,11 +204,7 @@ describe("post-call webhook", () => {
 
   test("MariaDB down when the call ends: the delivery waits in the outbox with its record and goes out once the store is back", async () => {
     const store = await withStore(() => mysqlStore());
-    const proxy = new StoreProxy();
-    await proxy.start();
-    cleanups.push(() => proxy.cut());
-    const viaProxy = await openMysqlVia(store.config, proxy.port);
-    cleanups.push(() => viaProxy.close());
+    const { proxy, viaProxy } = await mysqlBehindProxy(store.config, cleanups);
     const receiver = startReceiver([200]);
     proxy.cut();
     const { recorder } = startWebhookPath(store, viaProxy.cluster, receiver.url, { retryInitialMs: 100 });
