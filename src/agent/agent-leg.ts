@@ -4,7 +4,7 @@
  * frame is parsed once and agent audio decoded at this edge. Offers typed commands to the call.
  */
 import type { Clock, Timer } from "../base/clock.ts";
-import { MAX_KEPT_BYTES, Scratch } from "../audio/scratch.ts";
+import { Base64Decoder } from "../audio/scratch.ts";
 import { HomebookError } from "../base/errors.ts";
 import { classifyAgentError, classifyClose, classifyHandshake, handshakeStatus } from "./agent-errors.ts";
 import {
@@ -72,7 +72,7 @@ export class AgentLeg {
   private metaWaiter: Waiter | undefined;
   private heardAtMs: number;
   /** Agent audio decoded here; grows with the chunks the call sees and keeps at most 16 KiB. */
-  private readonly scratch = new Scratch((n) => new Uint8Array(n), 2048, MAX_KEPT_BYTES);
+  private readonly decoder = new Base64Decoder(2048);
   private stallTimer: Timer | undefined;
   private markClosed!: () => void;
   private readonly closedPromise = new Promise<void>((resolve) => (this.markClosed = resolve));
@@ -245,13 +245,8 @@ export class AgentLeg {
   }
 
   private onAudio(base64: string, eventId: number, at: number): void {
-    const room = this.scratch.get((base64.length >> 2) * 3 + 3);
-    let bytes: Uint8Array;
-    try {
-      bytes = room.subarray(0, room.setFromBase64(base64).written);
-    } catch {
-      return this.deliver({ event: { kind: "ignored", reason: "invalid_base64" } });
-    }
+    const bytes = this.decoder.decode(base64);
+    if (!bytes) return this.deliver({ event: { kind: "ignored", reason: "invalid_base64" } });
     if (this.listener) this.listener.audio(bytes, eventId, at);
     else this.queue.push({ audio: bytes.slice(), eventId, at });
   }

@@ -37,3 +37,29 @@ export class Scratch<T extends Uint8Array | Int16Array> {
 /** What a call keeps per scratch at most: 16 KiB (about half a second of 16 kHz PCM). */
 export const MAX_KEPT_BYTES = 16_384;
 export const MAX_KEPT_SAMPLES = 8192;
+
+/**
+ * Decodes a leg's base64 audio payloads into one reused buffer (kept up to MAX_KEPT_BYTES).
+ *
+ * @example
+ * const decoder = new Base64Decoder(1024);
+ * const bytes = decoder.decode(frame.media.payload); // undefined: not base64
+ */
+export class Base64Decoder {
+  private readonly scratch: Scratch<Uint8Array>;
+
+  constructor(initialBytes: number) {
+    this.scratch = new Scratch((n) => new Uint8Array(n), initialBytes, MAX_KEPT_BYTES);
+  }
+
+  /** The payload's bytes, a view valid until the next `decode`; undefined when it is not base64. */
+  decode(base64: string): Uint8Array | undefined {
+    // Base64 is 4 characters per 3 bytes: make room, then decode in place.
+    const room = this.scratch.get((base64.length >> 2) * 3 + 3);
+    try {
+      return room.subarray(0, room.setFromBase64(base64).written);
+    } catch {
+      return undefined;
+    }
+  }
+}

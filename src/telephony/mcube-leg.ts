@@ -4,7 +4,7 @@
  * what a peer that stops reading can make the gateway buffer.
  */
 import { bytesPerMsOf, describeFormat, type AudioFormat } from "../audio/audio-format.ts";
-import { MAX_KEPT_BYTES, Scratch } from "../audio/scratch.ts";
+import { Base64Decoder } from "../audio/scratch.ts";
 import type { Clock, Timer } from "../base/clock.ts";
 import {
   checkpoint,
@@ -70,7 +70,7 @@ export class McubeLeg {
   private mediaFormat: AudioFormat | undefined;
   private prefix = "";
   /** Inbound audio decoded here; grows with the frames seen and keeps at most 16 KiB. */
-  private readonly scratch = new Scratch((n) => new Uint8Array(n), 1024, MAX_KEPT_BYTES);
+  private readonly decoder = new Base64Decoder(1024);
   private stallTimer: Timer | undefined;
   /** Caller frames received (inbound track) and audio bytes sent and dropped. */
   framesIn = 0;
@@ -129,16 +129,10 @@ export class McubeLeg {
   }
 
   private audioIn(base64: string, receivedAtMs: number): void {
-    // Base64 is 4 characters per 3 bytes: make room, then decode in place (no allocation).
-    const room = this.scratch.get((base64.length >> 2) * 3 + 3);
-    let written: number;
-    try {
-      written = room.setFromBase64(base64).written;
-    } catch {
-      return this.listener!.event({ kind: "ignored", reason: "invalid_base64" });
-    }
+    const bytes = this.decoder.decode(base64);
+    if (!bytes) return this.listener!.event({ kind: "ignored", reason: "invalid_base64" });
     this.framesIn++;
-    this.listener!.audio(room.subarray(0, written), receivedAtMs);
+    this.listener!.audio(bytes, receivedAtMs);
   }
 
   private onStart(frame: StartFrame): void {
