@@ -4,10 +4,8 @@
  * Events the official types lack are declared here and marked UNCONFIRMED.
  */
 import type {
-  AgentChatResponsePart,
   AgentResponse,
   AgentResponseCorrection,
-  AgentToolRequestMessage,
   AgentToolResponseFullPayloadMessage,
   AgentToolResponseMessage,
   Audio,
@@ -81,10 +79,6 @@ export function agentResponseCompleteFrame(eventId: number): AgentResponseComple
   return { type: "agent_response_complete", agent_response_complete_event: { event_id: eventId } };
 }
 
-export function agentChatResponsePartFrame(text: string, part: "start" | "delta" | "stop", eventId: number) {
-  return { type: "agent_chat_response_part", text_response_part: { text, type: part, event_id: eventId } } satisfies AgentChatResponsePart;
-}
-
 export function agentResponseCorrectionFrame(original: string, corrected: string, eventId: number) {
   return {
     type: "agent_response_correction",
@@ -113,13 +107,6 @@ export interface ToolIdentity {
   /** "system", "client", "webhook" or "mcp". */
   toolType: string;
   eventId: number;
-}
-
-export function agentToolRequestFrame(tool: ToolIdentity) {
-  return {
-    type: "agent_tool_request",
-    agent_tool_request: { tool_name: tool.toolName, tool_call_id: tool.toolCallId, tool_type: tool.toolType, event_id: tool.eventId },
-  } satisfies AgentToolRequestMessage;
 }
 
 /** The fields agent_tool_response and its full payload share. */
