@@ -5,6 +5,7 @@
 import type { ElevenLabs } from "@elevenlabs/elevenlabs-js";
 import { parseAgentAudioFormat, AGENT_AUDIO_FORMATS, type AgentAudioFormat } from "../audio/agent-format.ts";
 import { agentAudioFormat, describeFormat, sameFormat, type AudioFormat } from "../audio/audio-format.ts";
+import { CLIENT_TOOLS, SYSTEM_TOOLS } from "./elevenlabs-protocol.ts";
 
 export type AgentSettings = ElevenLabs.GetAgentResponseModel;
 /** A tool as the agent's inline `prompt.tools` or a standalone tool (`prompt.tool_ids`) describes it. */
@@ -46,19 +47,20 @@ const CLIENT_EVENTS: { event: ElevenLabs.ClientEvent; status: CheckStatus; witho
   { event: "ping", status: "warn", without: "the service's keep-alive pings are not sent (a default event: keep it)" },
   { event: "agent_response_correction", status: "warn", without: "after a barge-in the transcript keeps what the agent meant to say, not what was heard" },
   { event: "agent_response_complete", status: "warn", without: "each turn's checkpoint goes out after 300 ms of quiet instead of at once" },
-  { event: "client_tool_call", status: "warn", without: "the client tools (transfer_call, end_call, send_dtmf) never reach Homebook" },
-  { event: "agent_tool_response", status: "warn", without: "Homebook does not see the system tools (end_call, transfer_to_number, play_keypad_touch_tone)" },
+  { event: "client_tool_call", status: "warn", without: `the client tools (${CLIENT_TOOLS.join(", ")}) never reach Homebook` },
+  { event: "agent_tool_response", status: "warn", without: `Homebook does not see the system tools (${SYSTEM_TOOLS.join(", ")})` },
   { event: "agent_tool_response_full_payload", status: "warn", without: "a system transfer goes to the bot's number, not its own, and keypad digits are lost" },
   { event: "mcp_tool_call", status: "warn", without: "an MCP tool that asks for approval waits for an answer that never comes" },
 ];
 
-/** Client tools Homebook answers, and what the agent cannot do without them (or a system tool doing the same). */
-const CLIENT_TOOLS: { name: string; without: string; system?: string }[] = [
-  { name: "transfer_call", without: "the agent cannot hand the caller to a human", system: "transfer_to_number" },
-  { name: "end_call", without: "the agent cannot hang up after its goodbye", system: "end_call" },
-  { name: "send_dtmf", without: "the agent cannot press keys (an IVR on an outbound call)", system: "play_keypad_touch_tone" },
-];
-const SYSTEM_TOOLS = ["end_call", "transfer_to_number", "play_keypad_touch_tone"];
+/** What the agent cannot do without each client tool Homebook answers, and the system tool that does the same. */
+const CLIENT_TOOL_NEEDS: Record<(typeof CLIENT_TOOLS)[number], { without: string; system: SystemToolName }> = {
+  transfer_call: { without: "the agent cannot hand the caller to a human", system: "transfer_to_number" },
+  end_call: { without: "the agent cannot hang up after its goodbye", system: "end_call" },
+  send_dtmf: { without: "the agent cannot press keys (an IVR on an outbound call)", system: "play_keypad_touch_tone" },
+};
+type SystemToolName = (typeof SYSTEM_TOOLS)[number];
+const isHandledSystemTool = (name: string): name is SystemToolName => (SYSTEM_TOOLS as readonly string[]).includes(name);
 
 /**
  * Every check for one agent, in the README's order: formats, overrides, client events, tools, auth, limits.
@@ -142,10 +144,11 @@ function clientEventChecks(events: readonly string[] | undefined): SetupCheck[] 
 function toolChecks(tools: readonly ToolSettings[]): SetupCheck[] {
   const named = (t: ToolSettings): t is Extract<ToolSettings, { name: string }> => "name" in t && typeof t.name === "string";
   const systemTools = tools.filter((t) => t.type === "system" && named(t)).map((t) => (t as { name: string }).name);
-  const checks = CLIENT_TOOLS.map(({ name, without, system }): SetupCheck => {
+  const checks = CLIENT_TOOLS.map((name): SetupCheck => {
+    const { without, system } = CLIENT_TOOL_NEEDS[name];
     const item = `client tool ${name}`;
     const tool = tools.find((t) => named(t) && t.name === name && t.type !== "system");
-    const instead = system && systemTools.includes(system) ? ` (the system tool ${system} is on instead)` : "";
+    const instead = systemTools.includes(system) ? ` (the system tool ${system} is on instead)` : "";
     if (!tool) {
       return instead
         ? { item, status: "ok", message: `not set up${instead}` }
@@ -157,9 +160,9 @@ function toolChecks(tools: readonly ToolSettings[]): SetupCheck[] {
     }
     return { item, status: "ok", message: `client tool, "wait for response" on` };
   });
-  const known = systemTools.filter((n) => SYSTEM_TOOLS.includes(n));
-  const others = systemTools.filter((n) => !SYSTEM_TOOLS.includes(n));
-  const list = known.length ? known.join(", ") : "none of end_call, transfer_to_number, play_keypad_touch_tone";
+  const known = systemTools.filter(isHandledSystemTool);
+  const others = systemTools.filter((n) => !isHandledSystemTool(n));
+  const list = known.length ? known.join(", ") : `none of ${SYSTEM_TOOLS.join(", ")}`;
   checks.push({ item: "system tools", status: "ok", message: `${list}${others.length ? `; also ${others.join(", ")} (handled by the service)` : ""}` });
   return checks;
 }

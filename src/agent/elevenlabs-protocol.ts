@@ -85,6 +85,11 @@ const PASSIVE_TYPES = new Set<string>([
   | "agent_response_metadata"
 )[]);
 
+/** Client tools a phone line offers the agent (configure them in the agent as client tools, "wait for response" on). */
+export const CLIENT_TOOLS = ["transfer_call", "end_call", "send_dtmf"] as const;
+/** System tools whose phone part Homebook carries out (hang up, transfer, key presses). */
+export const SYSTEM_TOOLS = ["end_call", "transfer_to_number", "play_keypad_touch_tone"] as const;
+
 export interface SystemToolResult {
   toolName: string;
   toolCallId?: string;

@@ -3,10 +3,7 @@
  * run here and get exactly one result; system tools ran inside ElevenLabs and the bridge carries out
  * the phone part. Pure: the call acts on the intents.
  */
-import type { SystemToolResult } from "../agent/elevenlabs-protocol.ts";
-
-/** Client tools a phone line offers the agent (configure them in the agent as client tools). */
-export const CLIENT_TOOLS = ["transfer_call", "end_call", "send_dtmf"] as const;
+import { CLIENT_TOOLS, type SystemToolResult } from "../agent/elevenlabs-protocol.ts";
 
 export type ToolIntent =
   | { kind: "end"; source: "client_tool" | "system_tool" }
